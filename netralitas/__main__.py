@@ -1,0 +1,3 @@
+from netralitas.cli import main
+
+main()

@@ -1,0 +1,105 @@
+"""The one command a person runs: ``netralitas ...``.
+
+The core commands (content) live here; the quiz server and grading packages
+contribute their groups through the ``netralitas.commands`` entry-point group,
+loaded only when called, so this module imports neither Flask nor nbgrader.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import click
+
+from netralitas.content import models
+from netralitas.content.loader import check_content
+
+DEFAULT_CONTENT = Path(os.environ.get("NETRALITAS_CONTENT", Path(__file__).resolve().parent.parent / "content"))
+
+
+class PluginGroup(click.Group):
+    """A click group that also offers commands registered by other packages.
+
+    An entry point named ``serve`` adds a top-level command; one named
+    ``content.load`` adds ``load`` to the ``content`` group.
+    """
+
+    def _plugins(self) -> dict[str, object]:
+        prefix = "" if self.name == "main" else f"{self.name}."
+        found = {}
+        for ep in entry_points(group="netralitas.commands"):
+            rest = ep.name.removeprefix(prefix) if ep.name.startswith(prefix) else None
+            if rest and "." not in rest:
+                found[rest] = ep
+        return found
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and (ep := self._plugins().get(cmd_name)):
+            found = ep.load()
+        return found
+
+
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Kit pelatihan Netralitas ASN: konten, server kuis, notebook, dan penilaian."""
+
+
+@main.group(cls=PluginGroup)
+def content() -> None:
+    """Periksa, muat, dan terbitkan skema konten kursus."""
+
+
+content_path = click.argument(
+    "path", required=False, type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CONTENT
+)
+
+
+@content.command("check")
+@content_path
+def content_check(path: Path) -> None:
+    """Validasi seluruh konten di PATH (bawaan: content/) dan rujukan silangnya.
+
+    Setiap masalah dicetak satu baris: berkas, id butir, kode, dan cara
+    memperbaikinya. Status keluar 1 bila ada masalah.
+    """
+    loaded, problems = check_content(path)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        raise SystemExit(1)
+    assert loaded is not None
+    n_q = sum(len(mod.questions.questions) for mod in loaded.modules)
+    n_c = sum(len(mod.cases.cases) for mod in loaded.modules)
+    click.echo(
+        f"Konten valid: {len(loaded.modules)} modul, {len(loaded.rules)} aturan, {n_c} kasus, {n_q} soal "
+        f"(versi {loaded.course.content_version}, keadaan hukum per {loaded.course.legal_state_date:%d-%m-%Y})."
+    )
+
+
+@content.command("schema")
+@click.option("--check", is_flag=True, help="Gagal bila skema di content/schema/ sudah usang.")
+@content_path
+def content_schema(path: Path, check: bool) -> None:
+    """Tulis JSON Schema konten (dari model pydantic) ke PATH/schema/."""
+    stale = []
+    for name, model in models.SCHEMAS.items():
+        target = path / "schema" / f"{name}.schema.json"
+        text = json.dumps(model.model_json_schema(by_alias=True), indent=2, ensure_ascii=False) + "\n"
+        if target.exists() and target.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(target)
+        if not check:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+    if check and stale:
+        raise click.ClickException(
+            "Skema usang: " + ", ".join(map(str, stale)) + ". Jalankan: netralitas content schema"
+        )
+    click.echo(f"{len(stale)} skema diperbarui." if not check else "Skema mutakhir.")

@@ -1,0 +1,283 @@
+"""Typed content model: the single shape of everything under ``content/``.
+
+The JSON Schemas in ``content/schema/`` are generated from these models
+(``netralitas content schema``) and a test fails when they drift, so the
+models and the published schemas can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+
+SCHEMA_VERSION = 1
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Bilingual(Strict):
+    """Indonesian text (what learners read) with an English version."""
+
+    id: Text
+    en: Text
+
+
+class Confidence(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    UNVERIFIED = "unverified"
+
+
+class SanctionKind(StrEnum):
+    NONE = "tidak_ada"
+    MORAL = "moral"
+    LIGHT = "disiplin_ringan"
+    MODERATE = "disiplin_sedang"
+    HEAVY = "disiplin_berat"
+    PTDH = "ptdh"
+    CRIMINAL = "pidana"
+    ADMINISTRATIVE = "administratif"
+
+
+class Sanction(Strict):
+    kind: SanctionKind
+    detail: Bilingual | None = None
+
+
+class InForce(Strict):
+    from_: dt.date | None = Field(default=None, alias="from")
+    until: dt.date | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Rule(Strict):
+    id: Id
+    instrument: Text = Field(description="e.g. 'PP 94/2021'")
+    article: Text = Field(description="e.g. 'Pasal 5 huruf n angka 2'")
+    title: Text = Field(description="Short Indonesian title")
+    summary: Bilingual
+    sanction: Sanction
+    in_force: InForce
+    sources: list[HttpUrl | Annotated[str, Field(pattern=r"^SEED-\d$")]] = Field(min_length=1)
+    confidence: Confidence
+    note: Text | None = Field(default=None, description="Conflicts or caveats from the fact sheet")
+
+    @property
+    def citation(self) -> str:
+        return f"{self.instrument} {self.article}"
+
+
+class RuleCatalogue(Strict):
+    schema_version: Literal[1]
+    rules: list[Rule] = Field(min_length=1)
+
+
+class QuizSettings(Strict):
+    pass_percent: int = Field(ge=1, le=100)
+    attempts_allowed: int = Field(ge=1, le=20)
+    questions_per_attempt: int = Field(ge=1, le=100)
+    time_limit_minutes: int = Field(ge=1, le=600)
+
+
+class ModuleRef(Strict):
+    id: Id
+    dir: Text = Field(description="Folder under content/modules/")
+    title: Text
+
+
+class Course(Strict):
+    schema_version: Literal[1]
+    id: Id
+    title: Text
+    title_en: Text
+    content_version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    legal_state_date: dt.date = Field(description="Keadaan hukum per tanggal ini")
+    jp_credit: int = Field(ge=1, description="Jam pelajaran credited on completion")
+    certificate_validity_months: int = Field(ge=1)
+    exercise_pass_percent: int = Field(ge=1, le=100)
+    quiz: QuizSettings
+    modules: list[ModuleRef] = Field(min_length=1)
+
+
+class Difficulty(StrEnum):
+    EASY = "mudah"
+    MEDIUM = "sedang"
+    HARD = "sulit"
+
+
+class QuestionType(StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    TRUE_FALSE = "true_false"
+    SCENARIO = "scenario"
+
+
+class Choice(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z]$")]
+    text: Text
+    correct: bool = False
+
+
+class Question(Strict):
+    id: Id
+    type: QuestionType
+    scenario: Text | None = Field(default=None, description="Situation text; required for type scenario")
+    text: Text
+    choices: list[Choice] = Field(min_length=2, max_length=6)
+    explanation: Text
+    rules: list[Id] = Field(min_length=1)
+    difficulty: Difficulty
+    topics: list[Id] = Field(min_length=1)
+    graded: bool = True
+
+
+class QuestionBank(Strict):
+    schema_version: Literal[1]
+    module_id: Id
+    questions: list[Question] = Field(min_length=1)
+
+
+class VerdictKind(StrEnum):
+    NO_VIOLATION = "tidak_melanggar"
+    ETHICS = "etik"
+    LIGHT = "disiplin_ringan"
+    MODERATE = "disiplin_sedang"
+    HEAVY = "disiplin_berat"
+    PTDH = "ptdh"
+    CRIMINAL = "pidana"
+
+
+class Case(Strict):
+    id: Id
+    title: Text
+    facts: Text
+    question: Text
+    verdict: list[VerdictKind] = Field(min_length=1)
+    verdict_summary: Text
+    rules: list[Id] = Field(default_factory=list)
+    sanction_range: Text
+    analysis: Text
+    topics: list[Id] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _no_violation_is_alone(self) -> Case:
+        if VerdictKind.NO_VIOLATION in self.verdict and len(self.verdict) > 1:
+            raise ValueError("'tidak_melanggar' tidak boleh digabung dengan putusan lain")
+        if VerdictKind.NO_VIOLATION not in self.verdict and not self.rules:
+            raise ValueError("kasus pelanggaran wajib mengutip minimal satu aturan")
+        return self
+
+
+class CaseFile(Strict):
+    schema_version: Literal[1]
+    module_id: Id
+    cases: list[Case] = Field(min_length=1)
+
+
+class ClassificationItem(Strict):
+    id: Id
+    situation: Text
+    answer: VerdictKind
+    rules: list[Id] = Field(min_length=1)
+
+
+class ClassificationExercise(Strict):
+    id: Id
+    title: Text
+    instructions: Text
+    items: list[ClassificationItem] = Field(min_length=4)
+    points: int = Field(ge=1)
+
+
+class RubricRow(Strict):
+    criterion: Text
+    points: int = Field(ge=1)
+
+
+class CaseAnalysisExercise(Strict):
+    id: Id
+    title: Text
+    situation: Text
+    prompt: Text
+    rubric: list[RubricRow] = Field(min_length=2)
+    model_answer: Text
+    rules: list[Id] = Field(min_length=1)
+
+
+class ExerciseFile(Strict):
+    schema_version: Literal[1]
+    module_id: Id
+    classification: ClassificationExercise
+    case_analysis: CaseAnalysisExercise
+
+
+class LessonMeta(Strict):
+    """Front matter of ``lesson.md``."""
+
+    schema_version: Literal[1]
+    module_id: Id
+    title: Text
+    summary_en: Text
+    objectives: list[Text] = Field(min_length=1)
+    rules: list[Id] = Field(min_length=1)
+
+
+class Lesson(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    meta: LessonMeta
+    body: str
+
+    @property
+    def word_count(self) -> int:
+        return len(self.body.split())
+
+
+class Module(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    ref: ModuleRef
+    lesson: Lesson
+    cases: CaseFile
+    questions: QuestionBank
+    exercises: ExerciseFile
+
+    @property
+    def id(self) -> str:
+        return self.ref.id
+
+
+class LoadedCourse(BaseModel):
+    """The whole course, validated and cross-referenced."""
+
+    model_config = ConfigDict(frozen=True)
+
+    course: Course
+    rules: dict[str, Rule]
+    modules: list[Module]
+
+    def module(self, module_id: str) -> Module:
+        for m in self.modules:
+            if m.id == module_id:
+                return m
+        raise KeyError(module_id)
+
+
+# File name -> model, used to generate the published JSON Schemas.
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "course": Course,
+    "regulations": RuleCatalogue,
+    "lesson": LessonMeta,
+    "cases": CaseFile,
+    "questions": QuestionBank,
+    "exercises": ExerciseFile,
+}

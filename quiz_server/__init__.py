@@ -1,0 +1,26 @@
+"""Quiz server: the system of record for learners, attempts, workshops and certificates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from quiz_server.config import build_config, default_instance_path
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Assemble the app: configuration, database, security, error handling, blueprints."""
+    instance = Path((config or {}).get("INSTANCE_PATH") or default_instance_path())
+    app = Flask(__name__, instance_path=str(instance.resolve()), instance_relative_config=False)
+    app.config.from_mapping(build_config(instance, config))
+
+    from quiz_server import api, db, errors, security, views
+
+    db.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+    api.init_app(app)
+    views.init_app(app)
+    return app

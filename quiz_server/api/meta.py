@@ -1,0 +1,103 @@
+"""Health check and the OpenAPI document of every API route."""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app, jsonify
+from sqlalchemy import text
+
+from quiz_server import db
+from quiz_server.api import bp
+from quiz_server.api.validation import ROUTES, document
+from quiz_server.errors import ApiError
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+
+
+def health():
+    try:
+        with db.engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        body = {"status": "error", "error": {"code": "database_unavailable", "message": "Basis data tidak tersedia."}}
+        return jsonify(body), 503, {"Retry-After": "5"}
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/openapi.json")
+@document("GET", "/openapi.json", "Dokumen OpenAPI ini.", auth=False)
+def openapi():
+    paths: dict = {}
+    for key, info in sorted(ROUTES.items()):
+        method, path = key.split(" ", 1)
+        op: dict = {
+            "summary": info["summary"],
+            "operationId": f"{method.lower()}_{re.sub(r'[^a-z0-9]+', '_', path.lower()).strip('_')}",
+            "responses": {
+                str(code): {
+                    "description": desc,
+                    "content": {"application/json": {"schema": ERROR_SCHEMA if code >= 400 else {"type": "object"}}},
+                }
+                for code, desc in info["responses"].items()
+            },
+        }
+        op["responses"].setdefault(
+            "default", {"description": "Galat", "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+        )
+        params = re.findall(r"{(\w+)}", path)
+        if params:
+            op["parameters"] = [
+                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
+            ]
+        if method == "POST":
+            op.setdefault("parameters", []).append(
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 200},
+                }
+            )
+        if info["body"] is not None:
+            op["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": info["body"].model_json_schema(ref_template="#/components/schemas/{model}")
+                    }
+                },
+            }
+        if info["auth"]:
+            op["security"] = [{"bearer": []}]
+        paths.setdefault(f"/api/v1{path}", {})[method.lower()] = op
+    paths["/healthz"] = {
+        "get": {
+            "summary": "Cek kesehatan",
+            "operationId": "get_healthz",
+            "responses": {"200": {"description": "OK"}, "503": {"description": "Basis data tidak tersedia"}},
+        }
+    }
+    return jsonify(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Netralitas ASN quiz server", "version": current_app.config.get("API_VERSION", "1.0.0")},
+            "paths": paths,
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        }
+    )
+
+
+@bp.route("/<path:_any>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(_any: str):
+    raise ApiError(404, "not_found", "Alamat API tidak ditemukan.")

@@ -1,0 +1,40 @@
+"""Request bodies of the public API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class RegisterLearner(Body):
+    nip: Annotated[str, StringConstraints(max_length=40)]
+    nip_kind: Literal["pns", "pppk"] = "pns"
+    name: Name
+    email: EmailStr
+    instansi_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    unit: Name
+    password: Annotated[str, StringConstraints(min_length=8, max_length=200)]
+
+
+class TokenRequest(Body):
+    nip: Annotated[str, StringConstraints(max_length=40)] | None = None
+    username: Annotated[str, StringConstraints(max_length=64)] | None = None
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class StartAttempt(Body):
+    workshop_id: int | None = None
+
+
+class SubmitAttempt(Body):
+    answers: dict[
+        Annotated[str, StringConstraints(max_length=64)],
+        Annotated[list[Annotated[str, StringConstraints(max_length=32)]], Field(max_length=10)],
+    ] = Field(max_length=200)

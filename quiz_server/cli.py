@@ -1,0 +1,253 @@
+"""Server-side commands of ``netralitas``: serve, up, db, content load, users, instansi.
+
+Each command is a thin layer over a service; domain errors become click errors
+with their Indonesian message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from netralitas.content.loader import load_course
+from netralitas.errors import NetralitasError
+from quiz_server import create_app, db
+from quiz_server.migrate import upgrade
+from quiz_server.models import Instansi, Staff
+from quiz_server.services import accounts
+from quiz_server.services import content as content_service
+
+SAMPLE_INSTANSI = Path(__file__).resolve().parent / "data" / "instansi.csv"
+
+
+def friendly(fn: Callable) -> Callable:
+    """Turn domain errors into click errors (message, exit status 1)."""
+
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NetralitasError as exc:
+            raise click.ClickException(f"[{exc.code}] {exc.message}") from None
+
+    return inner
+
+
+def _app():
+    return create_app()
+
+
+def prepare(app) -> list[str]:
+    """Migrate, load content when it changed, and seed the sample instansi list when empty."""
+    notes = []
+    upgrade(app.config["DATABASE_URL"])
+    with app.app_context():
+        course = load_course(app.config["CONTENT_PATH"])
+        with db.write() as s:
+            version = content_service.load(s, course)
+            if version:
+                notes.append(f"Konten versi {version.version} dimuat.")
+            if not s.scalar(select(func.count()).select_from(Instansi)):
+                n = _import_instansi(s, SAMPLE_INSTANSI)
+                notes.append(f"{n} instansi contoh dimuat.")
+    return notes
+
+
+def _import_instansi(s, path: Path) -> int:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"id", "name"} <= set(reader.fieldnames):
+            raise NetralitasError("Berkas CSV harus punya kolom 'id' dan 'name'.", code="invalid_csv")
+        rows = list(reader)
+    bad = [i for i, r in enumerate(rows, start=2) if not (r["id"] or "").strip() or not (r["name"] or "").strip()]
+    if bad:
+        raise NetralitasError(f"Baris tanpa id atau nama: {', '.join(map(str, bad[:20]))}.", code="invalid_csv")
+    for r in rows:
+        s.merge(Instansi(id=r["id"].strip(), name=r["name"].strip()))
+    return len(rows)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Alamat yang didengarkan.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port yang didengarkan.")
+@click.option("--workers", default=4, show_default=True, type=int, help="Jumlah worker gunicorn.")
+@friendly
+def serve(host: str, port: int, workers: int) -> None:
+    """Jalankan server kuis saja (gunicorn), setelah migrasi basis data dan pemuatan konten.
+
+    Basis data: DATABASE_URL (bawaan: berkas SQLite di instance/).
+    """
+    app = _app()
+    for note in prepare(app):
+        click.echo(note)
+    from gunicorn.app.base import BaseApplication
+
+    class _Gunicorn(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 4)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("accesslog", os.environ.get("NETRALITAS_ACCESS_LOG"))
+
+        def load(self):
+            return app
+
+    click.echo(f"Server kuis: http://{host}:{port}/")
+    _Gunicorn().run()
+
+
+def _first_admin(app) -> str | None:
+    with app.app_context(), db.write() as s:
+        if s.scalar(select(Staff.id).where(Staff.role == "admin").limit(1)):
+            return None
+        password = secrets.token_urlsafe(12)
+        accounts.create_staff(s, username="admin", role="admin", password=password, instansi_id=None)
+        return password
+
+
+@click.command()
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--lab-port", default=8888, show_default=True, type=int)
+@friendly
+def up(port: int, lab_port: int) -> None:
+    """Jalankan seluruh kit: server kuis (127.0.0.1:5000) dan JupyterLab (127.0.0.1:8888).
+
+    Ctrl-C menghentikan keduanya.
+    """
+    app = _app()
+    for note in prepare(app):
+        click.echo(note)
+    password = _first_admin(app)
+    root = Path(__file__).resolve().parent.parent
+    token = secrets.token_urlsafe(16)
+    env = {**os.environ, "NETRALITAS_SERVER": f"http://127.0.0.1:{port}"}
+    bindir = Path(sys.executable).parent
+    procs = [
+        subprocess.Popen([str(bindir / "netralitas"), "serve", "--port", str(port)], env=env),
+        subprocess.Popen(
+            [
+                str(bindir / "jupyter"),
+                "lab",
+                "--no-browser",
+                "--ip=127.0.0.1",
+                f"--port={lab_port}",
+                f"--ServerApp.root_dir={root / 'notebooks'}",
+                f"--IdentityProvider.token={token}",
+                "--allow-root",
+            ],
+            env=env,
+        ),
+    ]
+    click.echo(f"Server kuis : http://127.0.0.1:{port}/")
+    click.echo(f"JupyterLab  : http://127.0.0.1:{lab_port}/lab?token={token}")
+    if password:
+        click.echo(f"Akun admin dibuat (hanya ditampilkan sekali): admin / {password}")
+    click.echo("Tekan Ctrl-C untuk berhenti.")
+    _supervise(procs)
+
+
+def _supervise(procs: list[subprocess.Popen]) -> None:
+    def stop(*_):
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.poll() is None for p in procs):
+            try:
+                procs[0].wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+    except KeyboardInterrupt:
+        pass
+    stop()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    click.echo("Kit dihentikan.")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Kelola skema basis data."""
+
+
+@db_group.command("upgrade")
+@friendly
+def db_upgrade() -> None:
+    """Migrasikan basis data (DATABASE_URL) ke skema terbaru."""
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    click.echo("Basis data mutakhir.")
+
+
+@click.command("load")
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+@friendly
+def content_load(path: Path | None) -> None:
+    """Muat konten (kuis, bank soal, aturan) ke basis data. Konten yang sama tidak mengubah apa pun."""
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    course = load_course(path or app.config["CONTENT_PATH"])
+    with app.app_context(), db.write() as s:
+        version = content_service.load(s, course)
+    if version is None:
+        click.echo("Konten tidak berubah; tidak ada yang dimuat.")
+    else:
+        click.echo(f"Konten versi {version.version} dimuat ({version.checksum[:12]}).")
+
+
+@click.group()
+def users() -> None:
+    """Kelola akun staf (pelatih, HR, admin)."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(accounts.ROLES), help="Peran akun.")
+@click.option("--instansi", "instansi_id", default=None, help="Id instansi (wajib untuk HR).")
+@click.option("--password-stdin", is_flag=True, help="Baca kata sandi dari stdin, bukan dari prompt.")
+@friendly
+def users_add(username: str, role: str, instansi_id: str | None, password_stdin: bool) -> None:
+    """Buat akun staf USERNAME."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Kata sandi", hide_input=True, confirmation_prompt=True)
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    with app.app_context(), db.write() as s:
+        staff = accounts.create_staff(s, username=username, role=role, password=password, instansi_id=instansi_id)
+    click.echo(f"Akun {staff.username} ({staff.role}) dibuat.")
+
+
+@click.group()
+def instansi() -> None:
+    """Kelola daftar instansi."""
+
+
+@instansi.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@friendly
+def instansi_import(file: Path) -> None:
+    """Impor daftar instansi dari CSV (kolom: id,name). Baris yang sudah ada diperbarui."""
+    app = _app()
+    upgrade(app.config["DATABASE_URL"])
+    with app.app_context(), db.write() as s:
+        n = _import_instansi(s, file)
+    click.echo(f"{n} instansi diimpor.")

@@ -1,0 +1,68 @@
+"""Configuration: defaults, then ``instance/config.py``, then environment, then the test mapping."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get("NETRALITAS_INSTANCE", PROJECT_ROOT / "instance"))
+
+
+def sqlite_url(instance: Path) -> str:
+    return f"sqlite:///{instance / 'netralitas.sqlite'}"
+
+
+class Defaults:
+    CONTENT_PATH = str(PROJECT_ROOT / "content")
+    MAX_CONTENT_LENGTH = 64 * 1024  # JSON bodies are small; uploads set their own limit.
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set True behind HTTPS (docs/deploy.md)
+    TOKEN_TTL_DAYS = 30
+    RATE_LIMIT_LOGIN = (10, 60)  # attempts per seconds, per address and per account
+    RATE_LIMIT_REGISTER = (20, 3600)
+    JSON_SORT_KEYS = False
+
+
+# Environment variables that override settings, with their parser.
+_ENV: dict[str, tuple[str, Any]] = {
+    "DATABASE_URL": ("DATABASE_URL", str),
+    "NETRALITAS_SECRET_KEY": ("SECRET_KEY", str),
+    "NETRALITAS_CONTENT": ("CONTENT_PATH", str),
+    "NETRALITAS_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
+}
+
+
+def _secret_key(instance: Path) -> str:
+    """A per-installation secret kept in the instance folder (never in the repository)."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def build_config(instance: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    cfg: dict[str, Any] = {k: v for k, v in vars(Defaults).items() if k.isupper()}
+    pyfile = instance / "config.py"
+    if pyfile.exists():
+        scope: dict[str, Any] = {}
+        exec(compile(pyfile.read_text(), str(pyfile), "exec"), scope)  # noqa: S102 - admin-owned file
+        cfg.update({k: v for k, v in scope.items() if k.isupper()})
+    for env, (key, parse) in _ENV.items():
+        if os.environ.get(env):
+            cfg[key] = parse(os.environ[env])
+    cfg.update(overrides or {})
+    cfg.setdefault("DATABASE_URL", sqlite_url(instance))
+    if "SECRET_KEY" not in cfg:
+        cfg["SECRET_KEY"] = _secret_key(instance)
+    return cfg

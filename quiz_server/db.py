@@ -1,0 +1,91 @@
+"""Engine and session per app. SQLite runs in WAL mode with durable commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs (SQLAlchemy would pick psycopg2)."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit acknowledged to a client survives power loss, not just a crash.
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        # Let SQLAlchemy own transactions so writes can take the lock up front.
+        @event.listens_for(engine, "connect")
+        def _no_pysqlite_tx(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def init_app(app: Flask) -> None:
+    eng = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    app.extensions["db_engine"] = eng
+    app.extensions["db_reader"] = sessionmaker(eng, expire_on_commit=False)
+    app.extensions["db_writer"] = sessionmaker(eng.execution_options(write=True), expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> Engine:
+    return current_app.extensions["db_engine"]
+
+
+def session() -> Session:
+    """The request's read session, created on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["db_reader"]()
+    return g.db_session
+
+
+@contextmanager
+def write() -> Iterator[Session]:
+    """One write transaction, committed on success and rolled back on error.
+
+    On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so concurrent
+    writers queue on the busy timeout instead of failing when a read tries to
+    upgrade. Nested calls join the outer transaction, which lets the idempotency
+    layer store its record atomically with the change it protects.
+    """
+    outer = g.get("write_session") if has_app_context() else None
+    if outer is not None:
+        yield outer
+        return
+    with current_app.extensions["db_writer"]() as s, s.begin():
+        g.write_session = s
+        try:
+            yield s
+        finally:
+            g.pop("write_session", None)
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        s.close()

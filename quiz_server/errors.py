@@ -1,0 +1,83 @@
+"""One error shape for every failure: ``{"error": {"code", "message"}}`` with an Indonesian message.
+
+Domain exceptions are raised in services; this module alone maps them to HTTP.
+No stack trace ever reaches a client: unexpected errors are logged and answered
+with a generic 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from netralitas.errors import NetralitasError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(NetralitasError):
+    def __init__(self, status: int, code: str, message: str, **extra: object) -> None:
+        self.status = status
+        self.extra = extra
+        super().__init__(message, code=code)
+
+
+def not_found(message: str = "Data tidak ditemukan.") -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+_HTTP_MESSAGES = {
+    400: ("bad_request", "Permintaan tidak dapat diproses."),
+    401: ("unauthorized", "Silakan masuk terlebih dahulu."),
+    403: ("forbidden", "Anda tidak berhak mengakses ini."),
+    404: ("not_found", "Alamat tidak ditemukan."),
+    405: ("method_not_allowed", "Metode tidak diizinkan untuk alamat ini."),
+    413: ("payload_too_large", "Data yang dikirim terlalu besar."),
+    415: ("unsupported_media_type", "Kirim data sebagai JSON (Content-Type: application/json)."),
+    429: ("rate_limited", "Terlalu banyak percobaan. Coba lagi sebentar lagi."),
+    500: ("internal_error", "Terjadi kesalahan pada server. Silakan coba lagi."),
+    503: ("unavailable", "Layanan sedang sibuk atau basis data tidak tersedia. Coba lagi sebentar lagi."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz" or request.is_json
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None, **extra: object):
+    if wants_json():
+        body = {"error": {"code": code, "message": message, **extra}}
+        resp = jsonify(body)
+    else:
+        resp = render_template("error.html", status=status, message=message, code=code)
+    return resp, status, headers or {}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(NetralitasError)
+    def _domain(exc: NetralitasError):
+        extra = getattr(exc, "extra", {}) or {}
+        if getattr(exc, "reason", None):
+            extra = {**extra, "reason": exc.reason}
+        headers = {"Retry-After": str(extra.pop("retry_after"))} if "retry_after" in extra else None
+        return error_response(exc.status, exc.code, exc.message, headers, **extra)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code, message = _HTTP_MESSAGES.get(exc.code or 500, ("http_error", "Permintaan gagal."))
+        return error_response(exc.code or 500, code, message)
+
+    @app.errorhandler(OperationalError)
+    def _db_down(exc: OperationalError):
+        log.warning("database unavailable: %s", exc.orig)
+        code, message = _HTTP_MESSAGES[503]
+        return error_response(503, code, message, {"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        code, message = _HTTP_MESSAGES[500]
+        return error_response(500, code, message)

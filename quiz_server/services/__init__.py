@@ -1,0 +1,1 @@
+"""Services: functions that change state in one transaction. Views stay thin."""

@@ -1,0 +1,276 @@
+"""Starting, submitting and summarising quiz attempts. Scoring happens here, on the server only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from collections import defaultdict
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Integer, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from netralitas import scoring
+from quiz_server import db
+from quiz_server.errors import ApiError, not_found
+from quiz_server.models import Attempt, Question, Quiz, Rule
+from quiz_server.models.base import utcnow
+from quiz_server.services import audit
+
+_rng = random.SystemRandom()
+
+
+def get_quiz(quiz_id: str) -> Quiz:
+    quiz = db.session().get(Quiz, quiz_id)
+    if quiz is None:
+        raise ApiError(404, "quiz_not_found", "Kuis tidak ditemukan.")
+    return quiz
+
+
+def draw_questions(pool: list[Question], n: int) -> list[Question]:
+    """Pick ``n`` questions spread over topics: round-robin over shuffled topic groups."""
+    groups: dict[str, list[Question]] = defaultdict(list)
+    for q in pool:
+        groups[q.topics[0] if q.topics else "-"].append(q)
+    for g in groups.values():
+        _rng.shuffle(g)
+    order = list(groups.values())
+    _rng.shuffle(order)
+    picked: list[Question] = []
+    while len(picked) < n and any(order):
+        for g in order:
+            if g and len(picked) < n:
+                picked.append(g.pop())
+    _rng.shuffle(picked)
+    return picked
+
+
+def _shown(question: Question) -> list[list[str]]:
+    """Per-attempt opaque choice ids in a shuffled order: [[shown_id, choice_id], ...]."""
+    order = [c["id"] for c in question.choices]
+    _rng.shuffle(order)
+    return [[secrets.token_hex(4), cid] for cid in order]
+
+
+def public_attempt(attempt: Attempt, questions: dict[str, Question]) -> dict[str, Any]:
+    """What a learner may see of an open attempt: no key, no explanation."""
+    items = []
+    for entry in attempt.draw:
+        q = questions[entry["q"]]
+        text = {c["id"]: c["text"] for c in q.choices}
+        items.append(
+            {
+                "id": q.id,
+                "type": q.type,
+                "scenario": q.scenario,
+                "text": q.text,
+                "choices": [{"id": shown, "text": text[cid]} for shown, cid in entry["choices"]],
+            }
+        )
+    return {
+        "id": attempt.id,
+        "quiz_id": attempt.quiz_id,
+        "number": attempt.number,
+        "started_at": attempt.started_at.isoformat(),
+        "expires_at": attempt.expires_at.isoformat(),
+        "submitted": attempt.submitted_at is not None,
+        "questions": items,
+    }
+
+
+def _questions_for(attempt: Attempt) -> dict[str, Question]:
+    ids = [e["q"] for e in attempt.draw]
+    return {q.id: q for q in db.session().scalars(select(Question).where(Question.id.in_(ids)))}
+
+
+def start(learner_id: int, quiz_id: str, workshop_id: int | None = None) -> dict[str, Any]:
+    quiz = get_quiz(quiz_id)
+    pool = list(
+        db.session().scalars(
+            select(Question).where(Question.quiz_id == quiz.id, Question.active.is_(True), Question.graded.is_(True))
+        )
+    )
+    picked = draw_questions(pool, quiz.questions_per_attempt)
+    with db.write() as s:
+        used = s.scalar(
+            select(func.count())
+            .select_from(Attempt)
+            .where(Attempt.learner_id == learner_id, Attempt.quiz_id == quiz.id)
+        )
+        if used >= quiz.attempts_allowed:
+            raise ApiError(
+                409,
+                "attempt_limit_reached",
+                f"Batas {quiz.attempts_allowed} kali percobaan untuk kuis ini sudah habis.",
+            )
+        now = utcnow()
+        attempt = Attempt(
+            id=secrets.token_hex(16),
+            learner_id=learner_id,
+            quiz_id=quiz.id,
+            number=used + 1,
+            workshop_id=workshop_id,
+            started_at=now,
+            expires_at=now + dt.timedelta(minutes=quiz.time_limit_minutes),
+            draw=[{"q": q.id, "choices": _shown(q)} for q in picked],
+        )
+        try:
+            with s.begin_nested():
+                s.add(attempt)
+        except IntegrityError:  # a concurrent start took this number (PostgreSQL)
+            raise ApiError(
+                409, "attempt_limit_reached", "Percobaan lain sedang dimulai bersamaan. Muat ulang lalu coba lagi."
+            ) from None
+        audit.record(s, f"learner:{learner_id}", "attempt_start", attempt.id, quiz_id=quiz.id)
+    return public_attempt(attempt, {q.id: q for q in picked})
+
+
+def get_open(learner_id: int, attempt_id: str) -> dict[str, Any]:
+    attempt = _own(learner_id, attempt_id)
+    body = public_attempt(attempt, _questions_for(attempt))
+    if attempt.submitted_at is not None:
+        body["result"] = result_of(attempt)
+    return body
+
+
+def _own(learner_id: int, attempt_id: str) -> Attempt:
+    attempt = db.session().get(Attempt, attempt_id)
+    if attempt is None or attempt.learner_id != learner_id:
+        raise not_found("Percobaan kuis tidak ditemukan.")
+    return attempt
+
+
+def _normalise(attempt: Attempt, answers: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Map shown choice ids back to content ids, refusing anything not in this attempt."""
+    drawn = {e["q"]: dict(e["choices"]) for e in attempt.draw}
+    out: dict[str, list[str]] = {}
+    for qid, chosen in answers.items():
+        if qid not in drawn:
+            raise ApiError(422, "unknown_question", f"Soal '{qid}' bukan bagian dari percobaan ini.")
+        mapping = drawn[qid]
+        bad = [c for c in chosen if c not in mapping]
+        if bad:
+            raise ApiError(422, "invalid_choice", f"Pilihan '{bad[0]}' tidak ada pada soal '{qid}'.")
+        out[qid] = sorted({mapping[c] for c in chosen})
+    return out
+
+
+def _score(attempt: Attempt, answers: dict[str, list[str]]) -> tuple[float, float, list[dict[str, Any]]]:
+    questions = _questions_for(attempt)
+    rule_ids = {r for q in questions.values() for r in q.rules}
+    rules = {r.id: r for r in db.session().scalars(select(Rule).where(Rule.id.in_(rule_ids)))}
+    total = maximum = 0.0
+    feedback = []
+    for entry in attempt.draw:
+        q = questions[entry["q"]]
+        res = scoring.score(q, answers.get(q.id, []))
+        total += res.points
+        maximum += res.max_points
+        to_shown = {cid: shown for shown, cid in entry["choices"]}
+        feedback.append(
+            {
+                "question_id": q.id,
+                "correct": res.correct,
+                "your_choices": [to_shown[c] for c in answers.get(q.id, [])],
+                "correct_choices": [to_shown[c["id"]] for c in q.choices if c["correct"]],
+                "explanation": q.explanation,
+                "rules": [{"id": r, "citation": rules[r].citation if r in rules else r} for r in q.rules],
+            }
+        )
+    return total, maximum, feedback
+
+
+def result_of(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "attempt_id": attempt.id,
+        "score": attempt.score,
+        "max_score": attempt.max_score,
+        "percent": attempt.percent,
+        "passed": attempt.passed,
+        "feedback": attempt.feedback,
+    }
+
+
+def submit(learner_id: int, attempt_id: str, answers: dict[str, list[str]]) -> dict[str, Any]:
+    attempt = _own(learner_id, attempt_id)
+    normalised = _normalise(attempt, answers)
+    if attempt.submitted_at is not None:
+        return _already(attempt, normalised)
+    grace = dt.timedelta(seconds=current_app.config.get("ATTEMPT_GRACE_SECONDS", 60))
+    if utcnow() > attempt.expires_at + grace:
+        raise ApiError(409, "attempt_expired", "Waktu percobaan ini sudah habis. Mulai percobaan baru bila masih ada.")
+    quiz = get_quiz(attempt.quiz_id)
+    score, maximum, feedback = _score(attempt, normalised)
+    percent = round(100 * score / maximum, 1) if maximum else 0.0
+    with db.write() as s:
+        done = s.execute(
+            update(Attempt)
+            .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+            .values(
+                submitted_at=utcnow(),
+                answers=normalised,
+                score=score,
+                max_score=maximum,
+                percent=percent,
+                passed=percent >= quiz.pass_percent,
+                feedback=feedback,
+            )
+        ).rowcount
+        if done:
+            audit.record(s, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
+    fresh = db.session()
+    fresh.expire_all()
+    attempt = fresh.get(Attempt, attempt_id)
+    return result_of(attempt) if done else _already(attempt, normalised)
+
+
+def _already(attempt: Attempt, normalised: dict[str, list[str]]) -> dict[str, Any]:
+    if attempt.answers != normalised:
+        raise ApiError(409, "attempt_already_submitted", "Percobaan ini sudah dikirim dengan jawaban lain.")
+    return result_of(attempt)
+
+
+def progress(learner_id: int) -> dict[str, Any]:
+    s = db.session()
+    quizzes = list(s.scalars(select(Quiz).order_by(Quiz.position)))
+    rows = s.execute(
+        select(Attempt.quiz_id, func.count(), func.max(Attempt.percent), func.max(Attempt.passed.cast(Integer)))
+        .where(Attempt.learner_id == learner_id)
+        .group_by(Attempt.quiz_id)
+    ).all()
+    stats = {qid: (n, best, bool(passed)) for qid, n, best, passed in rows}
+    open_ids = dict(
+        s.execute(
+            select(Attempt.quiz_id, Attempt.id).where(
+                Attempt.learner_id == learner_id, Attempt.submitted_at.is_(None), Attempt.expires_at > utcnow()
+            )
+        ).all()
+    )
+    modules = []
+    for q in quizzes:
+        used, best, passed = stats.get(q.id, (0, None, False))
+        modules.append(
+            {
+                "quiz_id": q.id,
+                "module_id": q.module_id,
+                "title": q.title,
+                "best_percent": best,
+                "passed": passed,
+                "attempts_used": used,
+                "attempts_allowed": q.attempts_allowed,
+                "open_attempt_id": open_ids.get(q.id),
+            }
+        )
+    all_passed = bool(modules) and all(m["passed"] for m in modules)
+    return {
+        "modules": modules,
+        "modules_passed": sum(m["passed"] for m in modules),
+        "certification": {
+            "status": "kuis_lulus_semua" if all_passed else "belum_lengkap",
+            "message": "Semua kuis lulus; sertifikat diterbitkan setelah latihan notebook dinilai."
+            if all_passed
+            else "Selesaikan semua kuis modul untuk memenuhi syarat sertifikat.",
+        },
+    }

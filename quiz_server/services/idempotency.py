@@ -1,0 +1,96 @@
+"""Idempotency-Key handling for every POST.
+
+A retry with the same key and body replays the first response and creates
+nothing; the same key with another body is refused. In the transactional mode
+the record is written in the same transaction as the change it protects, so a
+crash can never leave a change without its record (or the reverse).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+
+from flask import Response, make_response, request
+from sqlalchemy.exc import IntegrityError
+
+from quiz_server import db
+from quiz_server.errors import ApiError
+from quiz_server.models import IdempotencyRecord
+from quiz_server.security import current_principal
+
+HEADER = "Idempotency-Key"
+
+
+def _request_hash() -> str:
+    body = request.get_data(cache=True) or b""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = body
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def _replay(rec: IdempotencyRecord, digest: str) -> Response:
+    if rec.request_hash != digest:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "Idempotency-Key ini sudah dipakai untuk permintaan lain. Buat kunci baru untuk permintaan baru.",
+        )
+    resp = make_response(rec.body, rec.status)
+    resp.mimetype = "application/json"
+    resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def idempotent(transactional: bool = True) -> Callable:
+    def wrap(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def inner(*args, **kwargs):
+            key = request.headers.get(HEADER)
+            if not key:
+                return view(*args, **kwargs)
+            if len(key) > 200:
+                raise ApiError(422, "invalid_idempotency_key", "Idempotency-Key terlalu panjang (maks. 200 karakter).")
+            who = current_principal()
+            principal = who.key if who else "anonymous"
+            digest = _request_hash()
+            if not transactional:
+                rec = db.session().get(IdempotencyRecord, (principal, key))
+                if rec:
+                    return _replay(rec, digest)
+                resp = make_response(view(*args, **kwargs))
+                try:
+                    with db.write() as s:
+                        s.add(_record(principal, key, digest, resp))
+                except IntegrityError:
+                    pass  # a concurrent twin stored it first; both answers are equivalent
+                return resp
+            try:
+                with db.write() as s:
+                    rec = s.get(IdempotencyRecord, (principal, key))
+                    if rec:
+                        return _replay(rec, digest)
+                    resp = make_response(view(*args, **kwargs))
+                    if resp.status_code < 300:
+                        s.add(_record(principal, key, digest, resp))
+                return resp
+            except IntegrityError:
+                # Lost a race with the same key (PostgreSQL): the winner's record is committed now.
+                rec = db.session().get(IdempotencyRecord, (principal, key))
+                if rec is None:
+                    raise
+                return _replay(rec, digest)
+
+        return inner
+
+    return wrap
+
+
+def _record(principal: str, key: str, digest: str, resp: Response) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        principal=principal, key=key, request_hash=digest, status=resp.status_code, body=resp.get_data(as_text=True)
+    )
