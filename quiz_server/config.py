@@ -22,6 +22,8 @@ class Defaults:
     CONTENT_PATH = str(PROJECT_ROOT / "content")
     MAX_CONTENT_LENGTH = 64 * 1024  # JSON bodies are small; uploads set their own limit.
     SQLITE_BUSY_TIMEOUT_MS = 5000
+    DB_POOL_SIZE = 10  # PostgreSQL connections kept per process (docs/deploy.md)
+    DB_MAX_OVERFLOW = 20
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (docs/deploy.md)
@@ -36,6 +38,8 @@ _ENV: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("DATABASE_URL", str),
     "NETRALITAS_SECRET_KEY": ("SECRET_KEY", str),
     "NETRALITAS_CONTENT": ("CONTENT_PATH", str),
+    "NETRALITAS_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
+    "NETRALITAS_DB_MAX_OVERFLOW": ("DB_MAX_OVERFLOW", int),
     "NETRALITAS_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
 }
 

@@ -17,10 +17,16 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
+def make_engine(url: str, busy_timeout_ms: int = 5000, pool_size: int = 10, max_overflow: int = 20) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+        # Connections to a local file are cheap; never make a request wait for one.
+        engine = create_engine(
+            url,
+            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+            pool_size=8,
+            max_overflow=-1,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:
@@ -42,11 +48,16 @@ def make_engine(url: str, busy_timeout_ms: int = 5000) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10, pool_pre_ping=True)
 
 
 def init_app(app: Flask) -> None:
-    eng = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    eng = make_engine(
+        app.config["DATABASE_URL"],
+        app.config["SQLITE_BUSY_TIMEOUT_MS"],
+        app.config["DB_POOL_SIZE"],
+        app.config["DB_MAX_OVERFLOW"],
+    )
     app.extensions["db_engine"] = eng
     app.extensions["db_reader"] = sessionmaker(eng, expire_on_commit=False)
     app.extensions["db_writer"] = sessionmaker(eng.execution_options(write=True), expire_on_commit=False)
@@ -77,6 +88,9 @@ def write() -> Iterator[Session]:
     if outer is not None:
         yield outer
         return
+    reader = g.get("db_session")
+    if reader is not None:
+        reader.commit()  # end the read transaction: one pooled connection per request at a time
     with current_app.extensions["db_writer"]() as s, s.begin():
         g.write_session = s
         try:

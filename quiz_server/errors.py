@@ -11,6 +11,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from netralitas.errors import NetralitasError
@@ -71,8 +72,9 @@ def init_app(app: Flask) -> None:
         return error_response(exc.code or 500, code, message)
 
     @app.errorhandler(OperationalError)
-    def _db_down(exc: OperationalError):
-        log.warning("database unavailable: %s", exc.orig)
+    @app.errorhandler(PoolTimeout)
+    def _db_down(exc: Exception):
+        log.warning("database unavailable: %s", exc)
         code, message = _HTTP_MESSAGES[503]
         return error_response(503, code, message, {"Retry-After": "5"})
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import request
 from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import BadRequest
 
 from quiz_server.errors import ApiError
 
@@ -41,7 +42,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         raise ApiError(415, "unsupported_media_type", "Kirim data sebagai JSON (Content-Type: application/json).")
     try:
         data = request.get_json(force=True, silent=False)
-    except Exception:
+    except BadRequest:
         raise ApiError(400, "invalid_json", "Data JSON tidak dapat dibaca.") from None
     try:
         return model.model_validate(data)

@@ -57,13 +57,16 @@ def login(*, nip: str | None, username: str | None, password: str, kind: str = "
     account = _find_account(db.session(), nip=nip, username=username)
     ok = verify_password(account.password_hash if account else None, password)
     who = f"{'learner' if isinstance(account, Learner) else 'staff'}:{account.id}" if account else "anonymous"
+    token = None
     with db.write() as s:
-        if not ok or account is None:
+        if ok and account is not None:
+            field = "learner_id" if isinstance(account, Learner) else "staff_id"
+            token = issue_token(s, kind=kind, days=current_app.config["TOKEN_TTL_DAYS"], **{field: account.id})
+            audit.record(s, who, "login", kind)
+        else:
             audit.record(s, who, "login_failed", None)
-            raise _BAD_LOGIN
-        field = "learner_id" if isinstance(account, Learner) else "staff_id"
-        token = issue_token(s, kind=kind, days=current_app.config["TOKEN_TTL_DAYS"], **{field: account.id})
-        audit.record(s, who, "login", kind)
+    if token is None:
+        raise _BAD_LOGIN
     return token, account
 
 

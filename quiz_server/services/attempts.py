@@ -220,10 +220,8 @@ def submit(learner_id: int, attempt_id: str, answers: dict[str, list[str]]) -> d
         ).rowcount
         if done:
             audit.record(s, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
-    fresh = db.session()
-    fresh.expire_all()
-    attempt = fresh.get(Attempt, attempt_id)
-    return result_of(attempt) if done else _already(attempt, normalised)
+        stored = s.get(Attempt, attempt_id, populate_existing=True)
+        return result_of(stored) if done else _already(stored, normalised)
 
 
 def _already(attempt: Attempt, normalised: dict[str, list[str]]) -> dict[str, Any]:

@@ -1,0 +1,133 @@
+"""Races, answer-key secrecy, the OpenAPI document and hostile-input basics."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+
+import requests
+
+from tests.server.test_api_flow import start
+
+KEY_FIELDS = {"correct", "is_correct", "correct_choices", "answer", "answers", "key", "explanation", "feedback"}
+
+
+def _walk_keys(node, path=""):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield f"{path}.{k}", k
+            yield from _walk_keys(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk_keys(v, f"{path}[{i}]")
+
+
+def test_fifty_racing_starts_respect_the_limit(live):
+    _, api = live.register()
+    barrier = threading.Barrier(50)
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def go():
+        s = requests.Session()
+        barrier.wait()
+        r = s.post(f"{api.base}/api/v1/quizzes/m01/attempts", json={}, headers={"Authorization": f"Bearer {api.token}"}, timeout=60)
+        with lock:
+            codes.append((r.status_code, r.json().get("error", {}).get("code")))
+
+    threads = [threading.Thread(target=go) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    created = [c for c in codes if c[0] == 201]
+    refused = [c for c in codes if c[0] == 409]
+    assert len(created) == 3, codes
+    assert len(refused) == 47 and {c[1] for c in refused} == {"attempt_limit_reached"}
+    assert live.sql("SELECT count(*) FROM attempts")[0][0] == 3
+
+
+def test_no_answer_key_reaches_a_learner_before_submit(live):
+    _, api = live.register()
+    seen = []
+    for r in (
+        api.get("/api/v1/quizzes"),
+        start(api),
+        api.get("/api/v1/me/progress"),
+    ):
+        assert r.status_code in (200, 201)
+        seen.append(r.json())
+    attempt = seen[1]["attempt"]
+    seen.append(api.get(f"/api/v1/attempts/{attempt['id']}").json())
+    keys = {k for body in seen for _, k in _walk_keys(body)}
+    assert not keys & KEY_FIELDS, keys & KEY_FIELDS
+    # Choice ids are opaque per attempt: never the content letters a-f.
+    for q in attempt["questions"]:
+        assert all(re.fullmatch(r"[0-9a-f]{8}", c["id"]) for c in q["choices"])
+    # And no correct choice text is marked in any way: every choice has only id and text.
+    assert all(set(c) == {"id", "text"} for q in attempt["questions"] for c in q["choices"])
+
+
+def test_choice_order_is_shuffled_per_attempt(live):
+    _, api = live.register()
+    orders = set()
+    for _ in range(3):
+        att = start(api).json()["attempt"]
+        for q in att["questions"]:
+            orders.add((q["id"], tuple(c["text"] for c in q["choices"])))
+    by_question: dict[str, set] = {}
+    for qid, order in orders:
+        by_question.setdefault(qid, set()).add(order)
+    assert any(len(v) > 1 for v in by_question.values())
+
+
+def test_openapi_describes_every_api_route(live):
+    doc = live.api().get("/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    actual = set()
+    for rule in live.app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") and "<path:" not in rule.rule:
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            for m in rule.methods - {"HEAD", "OPTIONS"}:
+                actual.add((m, path))
+    assert actual <= documented, actual - documented
+
+
+def test_oversized_body_is_413_json(live):
+    r = requests.post(f"{live.url}/api/v1/learners", data=json.dumps({"x": "a" * 200_000}),
+                      headers={"Content-Type": "application/json"}, timeout=30)
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_broken_json_and_wrong_media_type(live):
+    broken = requests.post(f"{live.url}/api/v1/learners", data="{nip:", headers={"Content-Type": "application/json"}, timeout=30)
+    assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_json"
+    form = requests.post(f"{live.url}/api/v1/learners", data={"nip": "1"}, timeout=30)
+    assert form.status_code == 415 and form.json()["error"]["code"] == "unsupported_media_type"
+    for r in (broken, form):
+        assert "Traceback" not in r.text
+
+
+def test_audit_log_records_logins_starts_and_submits(live):
+    learner, api = live.register(password="kata-sandi-rahasia")
+    live.api().post("/api/v1/auth/token", json={"nip": learner["nip"], "password": "kata-sandi-rahasia"})
+    live.api().post("/api/v1/auth/token", json={"nip": learner["nip"], "password": "salah"})
+    att = start(api).json()["attempt"]
+    api.post(f"/api/v1/attempts/{att['id']}/submit", json={"answers": {}})
+    actions = [row[0] for row in live.sql("SELECT action FROM audit_log ORDER BY id")]
+    assert actions == ["register", "login", "login_failed", "attempt_start", "attempt_submit"]
+
+
+def test_login_is_rate_limited(live):
+    learner, _ = live.register()
+    codes = [
+        live.api().post("/api/v1/auth/token", json={"nip": learner["nip"], "password": "salah"}).status_code
+        for _ in range(12)
+    ]
+    assert codes[:10] == [401] * 10
+    assert codes[10:] == [429, 429]
+    r = live.api().post("/api/v1/auth/token", json={"nip": learner["nip"], "password": "salah"})
+    assert r.headers["Retry-After"].isdigit()
