@@ -81,8 +81,9 @@ def _import_instansi(s, path: Path) -> int:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Alamat yang didengarkan.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port yang didengarkan.")
 @click.option("--workers", default=4, show_default=True, type=int, help="Jumlah worker gunicorn.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Thread per worker (1 = worker sinkron).")
 @friendly
-def serve(host: str, port: int, workers: int) -> None:
+def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Jalankan server kuis saja (gunicorn), setelah migrasi basis data dan pemuatan konten.
 
     Basis data: DATABASE_URL (bawaan: berkas SQLite di instance/).
@@ -96,8 +97,8 @@ def serve(host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 4)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("threads", threads)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("accesslog", os.environ.get("NETRALITAS_ACCESS_LOG"))
 

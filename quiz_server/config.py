@@ -28,8 +28,10 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (docs/deploy.md)
     TOKEN_TTL_DAYS = 30
-    RATE_LIMIT_LOGIN = (10, 60)  # attempts per seconds, per address and per account
-    RATE_LIMIT_REGISTER = (20, 3600)
+    # (events, window seconds). Login: per account, and 3x that per address. Registration: per
+    # address, generous because a whole workshop room may share one NAT address.
+    RATE_LIMIT_LOGIN = (10, 60)
+    RATE_LIMIT_REGISTER = (300, 300)
     JSON_SORT_KEYS = False
 
 
@@ -39,6 +41,8 @@ _ENV: dict[str, tuple[str, Any]] = {
     "NETRALITAS_SECRET_KEY": ("SECRET_KEY", str),
     "NETRALITAS_CONTENT": ("CONTENT_PATH", str),
     "NETRALITAS_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
+    "NETRALITAS_RATE_LIMIT_LOGIN": ("RATE_LIMIT_LOGIN", lambda v: tuple(int(x) for x in v.split("/"))),
+    "NETRALITAS_RATE_LIMIT_REGISTER": ("RATE_LIMIT_REGISTER", lambda v: tuple(int(x) for x in v.split("/"))),
     "NETRALITAS_DB_MAX_OVERFLOW": ("DB_MAX_OVERFLOW", int),
     "NETRALITAS_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
 }

@@ -81,8 +81,11 @@ def write() -> Iterator[Session]:
 
     On SQLite it takes the write lock up front (BEGIN IMMEDIATE), so concurrent
     writers queue on the busy timeout instead of failing when a read tries to
-    upgrade. Nested calls join the outer transaction, which lets the idempotency
-    layer store its record atomically with the change it protects.
+    upgrade. Keep the block short: do reads and computation before it.
+
+    Nested calls join the open transaction. Inside :func:`held_write` the
+    transaction stays open after the block, so the caller can add a row (the
+    idempotency record) and commit both together.
     """
     outer = g.get("write_session") if has_app_context() else None
     if outer is not None:
@@ -91,12 +94,56 @@ def write() -> Iterator[Session]:
     reader = g.get("db_session")
     if reader is not None:
         reader.commit()  # end the read transaction: one pooled connection per request at a time
-    with current_app.extensions["db_writer"]() as s, s.begin():
-        g.write_session = s
-        try:
-            yield s
-        finally:
-            g.pop("write_session", None)
+    s = current_app.extensions["db_writer"]()
+    s.begin()
+    g.write_session = s
+    try:
+        yield s
+        if not g.get("hold_write"):
+            s.commit()
+    except BaseException:
+        _discard_write()
+        raise
+    if not g.get("hold_write"):
+        _discard_write()
+
+
+@contextmanager
+def held_write() -> Iterator[None]:
+    """Keep the first write transaction opened inside this block open until the block ends;
+    :func:`finish_held` commits it (with whatever the caller adds), errors roll it back."""
+    g.hold_write = True
+    try:
+        yield
+    except BaseException:
+        _discard_write()
+        raise
+    finally:
+        g.hold_write = False
+
+
+def finish_held(add: object | None = None) -> None:
+    """Commit the held transaction, adding ``add`` to it; opens one if the block wrote nothing."""
+    s = g.get("write_session")
+    if s is None:
+        with write() as s2:
+            if add is not None:
+                s2.add(add)
+        return
+    try:
+        if add is not None:
+            s.add(add)
+        s.commit()
+    finally:
+        _discard_write()
+
+
+def _discard_write() -> None:
+    s = g.pop("write_session", None)
+    if s is not None:
+        s.rollback()
+        s.close()
+
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -78,14 +78,19 @@ def revoke_token(s, raw: str) -> None:
 
 
 def _principal_for(raw: str, kind: str) -> Principal | None:
-    s = db.session()
-    tok = s.scalar(select(Token).where(Token.token_hash == token_digest(raw), Token.kind == kind))
-    if tok is None or tok.expires_at < utcnow():
+    """One query: the token with its learner or staff account."""
+    row = db.session().execute(
+        select(Token.expires_at, Learner, Staff)
+        .outerjoin(Learner, Learner.id == Token.learner_id)
+        .outerjoin(Staff, Staff.id == Token.staff_id)
+        .where(Token.token_hash == token_digest(raw), Token.kind == kind)
+    ).first()
+    if row is None or row.expires_at < utcnow():
         return None
-    if tok.learner_id is not None:
-        learner = s.get(Learner, tok.learner_id)
-        return learner and Principal("learner", learner.id, "learner", learner.instansi_id, learner.name)
-    staff = s.get(Staff, tok.staff_id)
+    if row.Learner is not None:
+        learner = row.Learner
+        return Principal("learner", learner.id, "learner", learner.instansi_id, learner.name)
+    staff = row.Staff
     return staff and Principal("staff", staff.id, staff.role, staff.instansi_id, staff.username)
 
 

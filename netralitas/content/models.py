@@ -38,6 +38,7 @@ class Confidence(StrEnum):
 
 class SanctionKind(StrEnum):
     NONE = "tidak_ada"
+    UNCERTAIN = "belum_pasti"  # a sanction exists but its level is unverified or disputed
     MORAL = "moral"
     LIGHT = "disiplin_ringan"
     MODERATE = "disiplin_sedang"

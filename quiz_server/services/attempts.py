@@ -15,15 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from netralitas import scoring
 from quiz_server import db
 from quiz_server.errors import ApiError, not_found
-from quiz_server.models import Attempt, Question, Quiz, Rule
+from quiz_server.models import Attempt, Question, Quiz
 from quiz_server.models.base import utcnow
-from quiz_server.services import audit
+from quiz_server.services import audit, catalog
 
 _rng = random.SystemRandom()
 
 
 def get_quiz(quiz_id: str) -> Quiz:
-    quiz = db.session().get(Quiz, quiz_id)
+    quiz = catalog.snapshot().quizzes.get(quiz_id)
     if quiz is None:
         raise ApiError(404, "quiz_not_found", "Kuis tidak ditemukan.")
     return quiz
@@ -81,18 +81,13 @@ def public_attempt(attempt: Attempt, questions: dict[str, Question]) -> dict[str
 
 
 def _questions_for(attempt: Attempt) -> dict[str, Question]:
-    ids = [e["q"] for e in attempt.draw]
-    return {q.id: q for q in db.session().scalars(select(Question).where(Question.id.in_(ids)))}
+    questions = catalog.snapshot().questions
+    return {e["q"]: questions[e["q"]] for e in attempt.draw}
 
 
 def start(learner_id: int, quiz_id: str, workshop_id: int | None = None) -> dict[str, Any]:
     quiz = get_quiz(quiz_id)
-    pool = list(
-        db.session().scalars(
-            select(Question).where(Question.quiz_id == quiz.id, Question.active.is_(True), Question.graded.is_(True))
-        )
-    )
-    picked = draw_questions(pool, quiz.questions_per_attempt)
+    picked = draw_questions(list(catalog.snapshot().pools.get(quiz.id, [])), quiz.questions_per_attempt)
     with db.write() as s:
         used = s.scalar(
             select(func.count())
@@ -159,8 +154,7 @@ def _normalise(attempt: Attempt, answers: dict[str, list[str]]) -> dict[str, lis
 
 def _score(attempt: Attempt, answers: dict[str, list[str]]) -> tuple[float, float, list[dict[str, Any]]]:
     questions = _questions_for(attempt)
-    rule_ids = {r for q in questions.values() for r in q.rules}
-    rules = {r.id: r for r in db.session().scalars(select(Rule).where(Rule.id.in_(rule_ids)))}
+    rules = catalog.snapshot().rules
     total = maximum = 0.0
     feedback = []
     for entry in attempt.draw:
@@ -204,6 +198,7 @@ def submit(learner_id: int, attempt_id: str, answers: dict[str, list[str]]) -> d
     quiz = get_quiz(attempt.quiz_id)
     score, maximum, feedback = _score(attempt, normalised)
     percent = round(100 * score / maximum, 1) if maximum else 0.0
+    passed = percent >= quiz.pass_percent
     with db.write() as s:
         done = s.execute(
             update(Attempt)
@@ -214,14 +209,16 @@ def submit(learner_id: int, attempt_id: str, answers: dict[str, list[str]]) -> d
                 score=score,
                 max_score=maximum,
                 percent=percent,
-                passed=percent >= quiz.pass_percent,
+                passed=passed,
                 feedback=feedback,
             )
         ).rowcount
         if done:
             audit.record(s, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
-        stored = s.get(Attempt, attempt_id, populate_existing=True)
-        return result_of(stored) if done else _already(stored, normalised)
+            return {"attempt_id": attempt.id, "score": score, "max_score": maximum, "percent": percent,
+                    "passed": passed, "feedback": feedback}
+        # A concurrent submit of the same attempt won; answer as a repeat of it.
+        return _already(s.get(Attempt, attempt_id, populate_existing=True), normalised)
 
 
 def _already(attempt: Attempt, normalised: dict[str, list[str]]) -> dict[str, Any]:

@@ -69,18 +69,19 @@ def idempotent(transactional: bool = True) -> Callable:
                 except IntegrityError:
                     pass  # a concurrent twin stored it first; both answers are equivalent
                 return resp
+            rec = db.session().get(IdempotencyRecord, (principal, key))
+            if rec:
+                return _replay(rec, digest)
             try:
-                with db.write() as s:
-                    rec = s.get(IdempotencyRecord, (principal, key))
-                    if rec:
-                        return _replay(rec, digest)
+                with db.held_write():
                     resp = make_response(view(*args, **kwargs))
-                    if resp.status_code < 300:
-                        s.add(_record(principal, key, digest, resp))
+                    db.finish_held(_record(principal, key, digest, resp) if resp.status_code < 300 else None)
                 return resp
             except IntegrityError:
-                # Lost a race with the same key (PostgreSQL): the winner's record is committed now.
-                rec = db.session().get(IdempotencyRecord, (principal, key))
+                # Lost a race with the same key: the twin's change and record are committed; ours is not.
+                s = db.session()
+                s.rollback()
+                rec = s.get(IdempotencyRecord, (principal, key))
                 if rec is None:
                     raise
                 return _replay(rec, digest)

@@ -1,0 +1,114 @@
+"""Taking a quiz on the web: start or resume, answer, submit, read the feedback.
+
+Drawing, shuffling, scoring and ownership checks all live in ``services.attempts``;
+these views only translate between HTML forms and that service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from netralitas.scoring import question_type
+from quiz_server import db
+from quiz_server.errors import ApiError
+from quiz_server.models import Attempt, Rule
+from quiz_server.models.base import utcnow
+from quiz_server.security import current_principal, require
+from quiz_server.services import attempts
+from quiz_server.views.learner import bp
+
+FIELD_PREFIX = "q-"  # form field per question: "q-<question_id>", values are the attempt's shown choice ids
+
+
+def _open_attempt_id(learner_id: int, quiz_id: str) -> str | None:
+    return db.session().scalar(
+        select(Attempt.id)
+        .where(
+            Attempt.learner_id == learner_id,
+            Attempt.quiz_id == quiz_id,
+            Attempt.submitted_at.is_(None),
+            Attempt.expires_at > utcnow(),
+        )
+        .limit(1)
+    )
+
+
+@bp.post("/kuis/<quiz_id>/mulai")
+@require("learner")
+def start_quiz(quiz_id: str):
+    me = current_principal()
+    # A double tap or the back button must not burn one of the few attempts: resume the open one.
+    open_id = _open_attempt_id(me.id, quiz_id)
+    if open_id:
+        flash("Anda masih punya percobaan yang belum dikirim. Silakan lanjutkan.", "info")
+        return redirect(url_for("learner.attempt", attempt_id=open_id), 303)
+    try:
+        started = attempts.start(me.id, quiz_id)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise
+        flash(exc.message, "error")
+        return redirect(url_for("learner.index"), 303)
+    return redirect(url_for("learner.attempt", attempt_id=started["id"]), 303)
+
+
+@bp.get("/percobaan/<attempt_id>")
+@require("learner")
+def attempt(attempt_id: str):
+    body = attempts.get_open(current_principal().id, attempt_id)  # 404 unless it is the caller's own
+    if body["submitted"]:
+        return redirect(url_for("learner.result", attempt_id=attempt_id))
+    for q in body["questions"]:
+        q["multi"] = question_type(q["type"]).max_selected != 1
+    left = dt.datetime.fromisoformat(body["expires_at"]) - utcnow()
+    return render_template(
+        "learner/attempt.html",
+        attempt=body,
+        quiz=attempts.get_quiz(body["quiz_id"]),
+        minutes_left=max(0, math.ceil(left.total_seconds() / 60)),
+        field_prefix=FIELD_PREFIX,
+    )
+
+
+@bp.post("/percobaan/<attempt_id>/kirim")
+@require("learner")
+def submit(attempt_id: str):
+    answers = {
+        key[len(FIELD_PREFIX) :]: request.form.getlist(key) for key in request.form if key.startswith(FIELD_PREFIX)
+    }
+    try:
+        attempts.submit(current_principal().id, attempt_id, answers)
+    except ApiError as exc:
+        if exc.code == "attempt_already_submitted":
+            flash(exc.message + " Berikut hasil yang tersimpan.", "error")
+            return redirect(url_for("learner.result", attempt_id=attempt_id), 303)
+        if exc.code == "attempt_expired":
+            flash(exc.message, "error")
+            return redirect(url_for("learner.index"), 303)
+        raise  # not found or a tampered form: the error page says why
+    return redirect(url_for("learner.result", attempt_id=attempt_id), 303)
+
+
+@bp.get("/percobaan/<attempt_id>/hasil")
+@require("learner")
+def result(attempt_id: str):
+    body = attempts.get_open(current_principal().id, attempt_id)
+    if "result" not in body:
+        return redirect(url_for("learner.attempt", attempt_id=attempt_id))
+    feedback = {f["question_id"]: f for f in body["result"]["feedback"]}
+    rule_ids = {r["id"] for f in feedback.values() for r in f["rules"]}
+    titles = dict(db.session().execute(select(Rule.id, Rule.title).where(Rule.id.in_(rule_ids))).all())
+    quiz = attempts.get_quiz(body["quiz_id"])
+    return render_template(
+        "learner/result.html",
+        attempt=body,
+        result=body["result"],
+        feedback=feedback,
+        rule_titles=titles,
+        quiz=quiz,
+        can_retry=not body["result"]["passed"] and body["number"] < quiz.attempts_allowed,
+    )

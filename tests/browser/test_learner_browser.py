@@ -1,0 +1,58 @@
+"""A learner in a real browser: register, take a quiz on the mini course, read the feedback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.server.conftest import next_nip
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "rahasia-sekali-123"
+
+
+def test_learner_registers_takes_a_quiz_and_reads_feedback(site, page):
+    page.goto(site.url + "/")
+    page.get_by_role("link", name="Daftar").first.click()
+    expect(page.get_by_role("heading", name="Daftar sebagai peserta")).to_be_visible()
+
+    # Keyboard users land on the skip link first, and it shows a focus ring.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Lewati ke isi utama")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    assert skip.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+
+    page.get_by_label("PNS (NIP)").check()
+    page.get_by_label("NIP", exact=True).fill(next_nip())
+    page.get_by_label("Nama lengkap").fill("Budi Santoso")
+    page.get_by_label("Email").fill("budi@example.go.id")
+    page.get_by_label("Instansi").select_option("kab-bengkalis")
+    page.get_by_label("Unit kerja").fill("Bagian Umum")
+    page.get_by_label("Kata sandi", exact=True).fill(PASSWORD)
+    page.get_by_label("Ulangi kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Daftar").click()
+
+    expect(page.get_by_role("heading", name="Kemajuan saya")).to_be_visible()
+    expect(page.get_by_text("Pendaftaran berhasil")).to_be_visible()
+    page.get_by_role("button", name=re.compile("^Mulai kuis")).click()
+
+    expect(page).to_have_url(re.compile(r"/percobaan/[0-9a-f]{32}$"))
+    questions = page.locator("fieldset.soal")
+    expect(questions).to_have_count(5)
+    for i in range(5):
+        questions.nth(i).locator("input").first.check()
+    page.get_by_role("button", name="Kirim jawaban").click()
+
+    expect(page).to_have_url(re.compile(r"/percobaan/[0-9a-f]{32}/hasil$"))
+    expect(page.get_by_role("heading", name=re.compile("^Hasil: "))).to_be_visible()
+    expect(page.get_by_text(re.compile("^(Lulus|Belum lulus)$")).first).to_be_visible()
+    items = page.locator("li.hasil-soal")
+    expect(items).to_have_count(5)
+    expect(items.first.get_by_text("Penjelasan:")).to_be_visible()
+    expect(items.first.locator("cite").first).to_have_text("PP 94/2021 Pasal 5 huruf n angka 2")
+    assert page.get_by_text("Jawaban benar", exact=True).count() >= 5  # the key, now that it is submitted
+    assert page.errors == []  # no CSP violation, no missing resource
