@@ -103,3 +103,35 @@ def content_schema(path: Path, check: bool) -> None:
             "Skema usang: " + ", ".join(map(str, stale)) + ". Jalankan: netralitas content schema"
         )
     click.echo(f"{len(stale)} skema diperbarui." if not check else "Skema mutakhir.")
+
+
+@main.group(cls=PluginGroup)
+def build() -> None:
+    """Bangun notebook peserta (dan tugas) dari konten."""
+
+
+@build.command("notebooks")
+@click.option("--check", is_flag=True, help="Gagal bila notebook di notebooks/ usang; tidak menulis apa pun.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(__file__).resolve().parent.parent / "notebooks",
+    show_default="notebooks/",
+    help="Folder tujuan.",
+)
+@content_path
+def build_notebooks(path: Path, out: Path, check: bool) -> None:
+    """Tulis notebook 00-mulai dan satu notebook per modul dari konten di PATH."""
+    from netralitas import notebooks
+    from netralitas.content.loader import load_course
+    from netralitas.errors import ContentError
+
+    try:
+        stale = notebooks.write(load_course(path), out, check=check)
+    except ContentError as exc:
+        raise click.ClickException(exc.message) from None
+    if check and stale:
+        raise click.ClickException(
+            "Notebook usang: " + ", ".join(p.name for p in stale) + ". Jalankan: netralitas build notebooks"
+        )
+    click.echo("Notebook mutakhir." if check else f"{len(stale)} notebook diperbarui di {out}.")

@@ -26,7 +26,7 @@ def upgrade(url: str) -> None:
         with engine.begin() as conn:
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")  # parallel feature branches may each add a head
     finally:
         engine.dispose()
 
