@@ -21,6 +21,10 @@ def sqlite_url(instance: Path) -> str:
 class Defaults:
     CONTENT_PATH = str(PROJECT_ROOT / "content")
     MAX_CONTENT_LENGTH = 64 * 1024  # JSON bodies are small; uploads set their own limit.
+    MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
+    MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # roster files (CSV/XLSX); only the upload routes allow this much
+    MAX_ROSTER_ROWS = 200_000  # a zipped XLSX can unpack to far more rows than its size suggests
+    REPORT_TIMEZONE = "Asia/Jakarta"  # report periods ("from"/"to" dates) are calendar days here
     SQLITE_BUSY_TIMEOUT_MS = 5000
     DB_POOL_SIZE = 10  # PostgreSQL connections kept per process (docs/deploy.md)
     DB_MAX_OVERFLOW = 20

@@ -8,7 +8,17 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def init_app(app: Flask) -> None:
-    from quiz_server.api import attempts, auth, learners, meta, quizzes  # noqa: F401  (registers routes)
+    from quiz_server.api import (  # noqa: F401  (registers routes)
+        attempts,
+        auth,
+        certificates,
+        exercises,
+        learners,
+        meta,
+        quizzes,
+        reports,
+        roster,
+    )
     from quiz_server.security import csrf
 
     csrf.exempt(bp)  # bearer tokens only; no cookie reaches the API

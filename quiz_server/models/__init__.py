@@ -3,21 +3,31 @@
 from quiz_server.models.attempt import Attempt, IdempotencyRecord
 from quiz_server.models.audit import AuditEvent, RateCounter
 from quiz_server.models.base import Base
+from quiz_server.models.certificate import Certificate
+from quiz_server.models.exercise import ExerciseSubmission
 from quiz_server.models.learner import Instansi, Learner, Staff, Token
 from quiz_server.models.quiz import ContentVersion, Question, Quiz, Rule
+from quiz_server.models.roster import RosterEntry
+from quiz_server.models.workshop import LiveAnswer, Participant, Workshop
 
 __all__ = [
     "Attempt",
     "AuditEvent",
     "Base",
+    "Certificate",
     "ContentVersion",
+    "ExerciseSubmission",
     "IdempotencyRecord",
     "Instansi",
     "Learner",
+    "LiveAnswer",
+    "Participant",
     "Question",
     "Quiz",
     "RateCounter",
+    "RosterEntry",
     "Rule",
     "Staff",
     "Token",
+    "Workshop",
 ]

@@ -1,0 +1,1 @@
+"""nbgrader course, gradebook sync and certification for the Netralitas ASN kit."""

@@ -1,0 +1,187 @@
+"""`netralitas grade ...` and `netralitas certify`: thin commands over grading/."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from grading import builder, sync
+from grading import certify as certification
+from grading import collect as collecting
+from grading.server import StaffClient
+from netralitas.cli import DEFAULT_CONTENT
+from netralitas.content.loader import load_course
+from netralitas.errors import NetralitasError
+
+BIN = Path(sys.executable).parent
+# Learner code runs in nbgrader's kernels; they inherit nothing that opens the server or its data.
+_SECRET_ENV = ("NETRALITAS_TOKEN", "DATABASE_URL", "NETRALITAS_SECRET_KEY", "TEST_DATABASE_URL", "PGPASSWORD")
+
+
+def friendly(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NetralitasError as exc:
+            raise click.ClickException(f"[{exc.code}] {exc.message}") from None
+
+    return inner
+
+
+def _nbgrader_env() -> dict[str, str]:
+    # nbgrader's Gradebook runs `alembic` from PATH: make sure the venv's is found.
+    env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _gradebook(root: Path):
+    os.environ["PATH"] = _nbgrader_env()["PATH"]
+    from nbgrader.api import Gradebook
+
+    return Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id="netralitas-asn")
+
+
+root_option = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=builder.GRADING_ROOT,
+    show_default=True,
+    help="Folder kursus nbgrader.",
+)
+content_option = click.option(
+    "--content", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CONTENT, help="Folder konten."
+)
+server_options = [
+    click.option(
+        "--server",
+        envvar="NETRALITAS_SERVER",
+        default="http://127.0.0.1:5000",
+        show_default=True,
+        help="Alamat server kuis (NETRALITAS_SERVER).",
+    ),
+    click.option("--token", envvar="NETRALITAS_TOKEN", default="", help="Token staf (NETRALITAS_TOKEN)."),
+]
+
+
+def with_server(fn: Callable) -> Callable:
+    for opt in reversed(server_options):
+        fn = opt(fn)
+    return fn
+
+
+@click.group()
+def grade() -> None:
+    """Kursus nbgrader: bangun latihan, kumpulkan kiriman, nilai, dan sinkronkan nilai kuis."""
+
+
+@grade.command("build")
+@root_option
+@content_option
+@click.option("--check", is_flag=True, help="Gagal bila notebook sumber di source/ sudah usang.")
+@friendly
+def build_cmd(root: Path, content: Path, check: bool) -> None:
+    """Buat notebook sumber nbgrader (source/) dari latihan setiap modul."""
+    stale = builder.build(load_course(content), root, check=check)
+    if check and stale:
+        raise click.ClickException(f"{len(stale)} notebook sumber usang. Jalankan: netralitas grade build")
+    click.echo("Notebook sumber mutakhir." if check else f"{len(stale)} notebook sumber ditulis.")
+
+
+@grade.command("release")
+@root_option
+@content_option
+@friendly
+def release_cmd(root: Path, content: Path) -> None:
+    """Jalankan `nbgrader generate_assignment` untuk semua latihan (tanpa kunci dan tes tersembunyi)."""
+    course = load_course(content)
+    builder.build(course, root)
+    for module in course.modules:
+        name = builder.assignment_name(module)
+        _nbgrader(root, "generate_assignment", name, "--force")
+    click.echo(f"{len(course.modules)} latihan dirilis ke {root / 'release'}.")
+
+
+@grade.command("collect")
+@root_option
+@click.option("--assignment", default=None, help="Hanya satu latihan, misalnya m01-latihan.")
+@with_server
+@friendly
+def collect_cmd(root: Path, assignment: str | None, server: str, token: str) -> None:
+    """Ambil kiriman latihan terbaru dari server kuis ke submitted/ (susunan nbgrader)."""
+    written = collecting.collect(StaffClient(server, token), root, assignment)
+    click.echo(f"{len(written)} notebook dikumpulkan ke {root / 'submitted'}.")
+
+
+@grade.command("autograde")
+@root_option
+@click.argument("assignment")
+@friendly
+def autograde_cmd(root: Path, assignment: str) -> None:
+    """Nilai otomatis satu latihan dengan nbgrader; notebook yang rusak dilaporkan namanya."""
+    failed = []
+    students = sorted(p.name for p in (root / "submitted").iterdir() if (p / assignment).is_dir())
+    for student in students:
+        run = _nbgrader(root, "autograde", assignment, "--student", student, "--force", check=False)
+        if run.returncode != 0:
+            failed.append(student)
+    click.echo(f"{len(students) - len(failed)} dari {len(students)} kiriman dinilai otomatis.")
+    for student in failed:
+        click.echo(f"Gagal dinilai: {student} ({assignment}); periksa notebook-nya.", err=True)
+
+
+@grade.command("sync")
+@root_option
+@with_server
+@friendly
+def sync_cmd(root: Path, server: str, token: str) -> None:
+    """Tulis hasil kuis terbaik setiap peserta ke gradebook nbgrader (massal; diulang = diperbarui)."""
+    client = StaffClient(server, token)
+    rows = (
+        sync.QuizResult(r["nip"], r["name"], r["email"], r["quiz_id"], float(r["best_percent"]))
+        for r in client.csv_rows("/api/v1/grading/quiz-results")
+    )
+    with _gradebook(root) as gb:
+        report = sync.sync_results(gb, rows)
+    click.echo(
+        f"Gradebook diperbarui: {report.students} peserta baru, {report.grades_inserted} nilai baru, "
+        f"{report.grades_updated} nilai diperbarui."
+    )
+
+
+@click.command()
+@root_option
+@content_option
+@click.option("--dry-run", is_flag=True, help="Tampilkan keputusan tanpa menerbitkan sertifikat.")
+@with_server
+@friendly
+def certify(root: Path, content: Path, dry_run: bool, server: str, token: str) -> None:
+    """Terapkan aturan kelulusan course.yaml pada gradebook dan terbitkan sertifikat lewat server kuis."""
+    course = load_course(content)
+    with _gradebook(root) as gb:
+        decisions = certification.decide(gb, course)
+    passed = [d for d in decisions if d.passed]
+    client = None if dry_run else StaffClient(server, token)
+    for d in passed:
+        if client:
+            cert = client.post_json("/api/v1/certificates", {"nip": d.nip}, key=f"certify-{d.nip}")
+            click.echo(f"{d.nip}: sertifikat {cert['certificate']['code']}")
+        else:
+            click.echo(f"{d.nip}: memenuhi syarat")
+    click.echo(f"{len(passed)} dari {len(decisions)} peserta memenuhi syarat sertifikat.")
+
+
+def _nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    run = subprocess.run(
+        [str(BIN / "nbgrader"), *args], cwd=root, env=_nbgrader_env(), capture_output=True, text=True, timeout=1800
+    )
+    if check and run.returncode != 0:
+        raise NetralitasError(f"nbgrader {args[0]} gagal:\n{run.stderr[-2000:]}", code="nbgrader_failed")
+    return run
