@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -57,6 +57,16 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
     return resp, status, headers or {}
 
 
+def _db_fault(exc: Exception) -> tuple[str, str]:
+    """A stable code per kind of storage fault; nothing was stored when this is answered."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "database is locked" in text or "database is busy" in text:
+        return "database_locked", "Basis data sedang sibuk; jawaban Anda belum tersimpan. Coba lagi sebentar lagi."
+    if "disk is full" in text or "no space left" in text or "disk i/o error" in text:
+        return "storage_full", "Penyimpanan server penuh; jawaban Anda belum tersimpan. Hubungi admin."
+    return "database_unavailable", "Basis data tidak tersedia; jawaban Anda belum tersimpan. Coba lagi sebentar lagi."
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(NetralitasError)
     def _domain(exc: NetralitasError):
@@ -72,10 +82,11 @@ def init_app(app: Flask) -> None:
         return error_response(exc.code or 500, code, message)
 
     @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeout)
     def _db_down(exc: Exception):
         log.warning("database unavailable: %s", exc)
-        code, message = _HTTP_MESSAGES[503]
+        code, message = _db_fault(exc)
         return error_response(503, code, message, {"Retry-After": "5"})
 
     @app.errorhandler(Exception)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 from flask import current_app, jsonify
-from sqlalchemy import text
 
-from quiz_server import db
 from quiz_server.api import bp
 from quiz_server.api.validation import ROUTES, document
 from quiz_server.errors import ApiError
+from quiz_server.services import health as health_service
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -26,13 +25,16 @@ ERROR_SCHEMA = {
 
 
 def health():
-    try:
-        with db.engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:
-        body = {"status": "error", "error": {"code": "database_unavailable", "message": "Basis data tidak tersedia."}}
-        return jsonify(body), 503, {"Retry-After": "5"}
-    return jsonify({"status": "ok"})
+    result = health_service.checks()
+    bad = health_service.problems(result)
+    if not bad:
+        return jsonify({"status": "ok"})
+    body = {
+        "status": "error",
+        "checks": result,
+        "error": {"code": f"{bad[0]}_unavailable", "message": " ".join(health_service.MESSAGES[b] for b in bad)},
+    }
+    return jsonify(body), 503, {"Retry-After": "5"}
 
 
 @bp.get("/openapi.json")
