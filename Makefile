@@ -30,7 +30,7 @@ format: $(STAMP)
 
 ## Long reliability runs (crash rounds, fuzzing); prints its figures.
 stress: $(STAMP)
-	$(BIN)/python -m pytest -m stress -o addopts="" tests
+	$(BIN)/python -m pytest -m stress -o addopts="-ra --strict-markers" -s tests
 
 ## Benchmarks; figures go to stdout and are recorded by hand in docs/benchmarks.md.
 bench: $(STAMP)

@@ -26,8 +26,13 @@ from quiz_server.models import Learner, Staff, Token
 from quiz_server.models.base import utcnow
 
 _hasher = PasswordHasher()
-# A fixed hash verified when an account does not exist, so timing does not reveal registration.
-_DUMMY_HASH = _hasher.hash("netralitas-dummy-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash verified when an account does not exist, so timing does not reveal registration."""
+    return _hasher.hash("netralitas-dummy-password")
+
 csrf = CSRFProtect()
 
 
@@ -37,7 +42,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -6,7 +6,6 @@ import hashlib
 import json
 from typing import Any
 
-import nbformat
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -22,6 +21,8 @@ def assignment_ids() -> list[str]:
 
 
 def _check_notebook(raw: bytes) -> None:
+    import nbformat  # heavy (jsonschema grammars); loaded on the first hand-in, not at start-up
+
     try:
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
