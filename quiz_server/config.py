@@ -37,6 +37,10 @@ class Defaults:
     RATE_LIMIT_LOGIN = (10, 60)
     RATE_LIMIT_REGISTER = (300, 300)
     JSON_SORT_KEYS = False
+    # Retention (docs/privacy.md); `netralitas purge` applies it.
+    RETENTION_LEARNER_DAYS = 5 * 365  # after the last activity
+    RETENTION_AUDIT_DAYS = 2 * 365
+    RETENTION_IDEMPOTENCY_DAYS = 7
 
 
 # Environment variables that override settings, with their parser.

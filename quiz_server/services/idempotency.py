@@ -8,12 +8,14 @@ crash can never leave a change without its record (or the reverse).
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import json
 from collections.abc import Callable
 
-from flask import Response, make_response, request
+from cryptography.fernet import Fernet
+from flask import Response, current_app, make_response, request
 from sqlalchemy.exc import IntegrityError
 
 from quiz_server import db
@@ -40,7 +42,7 @@ def _replay(rec: IdempotencyRecord, digest: str) -> Response:
             "idempotency_key_reused",
             "Idempotency-Key ini sudah dipakai untuk permintaan lain. Buat kunci baru untuk permintaan baru.",
         )
-    resp = make_response(rec.body, rec.status)
+    resp = make_response(_cipher().decrypt(rec.body.encode()), rec.status)
     resp.mimetype = "application/json"
     resp.headers["Idempotent-Replayed"] = "true"
     return resp
@@ -91,7 +93,13 @@ def idempotent(transactional: bool = True) -> Callable:
     return wrap
 
 
+def _cipher() -> Fernet:
+    """Stored responses can hold a fresh bearer token (registration, login): keep them encrypted
+    with a key derived from the server secret, so a copy of the database alone reveals none."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"idempotency:" + secret).digest()))
+
+
 def _record(principal: str, key: str, digest: str, resp: Response) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        principal=principal, key=key, request_hash=digest, status=resp.status_code, body=resp.get_data(as_text=True)
-    )
+    body = _cipher().encrypt(resp.get_data()).decode()
+    return IdempotencyRecord(principal=principal, key=key, request_hash=digest, status=resp.status_code, body=body)
