@@ -23,7 +23,7 @@ from quiz_server.services import audit
 
 ERASED_NAME = "(dihapus)"
 # Rows whose content is the learner's own free text or credentials: deleted on erasure.
-DELETE_ON_ERASE = {"tokens", "exercise_submissions"}
+DELETE_ON_ERASE = {"tokens", "exercise_submissions", "certificates"}
 # Rows kept on erasure because aggregate counts need them; they hold no direct identifiers
 # once the learner row is anonymised (scores, timestamps, unit).
 KEEP_ON_ERASE = {"attempts"}

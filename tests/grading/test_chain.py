@@ -136,3 +136,31 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
     lines = dry.stdout.strip().splitlines()
     assert lines[:-1] == [f"{good['nip']}: memenuhi syarat"], dry.stdout
     assert lines[-1].startswith("1 dari ") and "memenuhi syarat sertifikat" in lines[-1]
+
+    # 7. Issue through the quiz server, then verify online and offline; one changed byte fails.
+    env["NETRALITAS_TOKEN"] = staff_token(live, "admin")
+    real = cli("certify", "--root", str(course_root), "--content", str(MINI), env=env)
+    assert real.returncode == 0, real.stderr
+    code = real.stdout.split("sertifikat ")[1].split()[0]
+    online = live.api().get(f"/api/v1/certificates/{code}").json()["certificate"]
+    assert online["status"] == "valid" and online["name"] == "Rina Lestari"
+    assert "*" in online["nip"] and online["nip"] != good["nip"]  # masked
+    again = cli("certify", "--root", str(course_root), "--content", str(MINI), env=env)
+    assert code in again.stdout  # re-running issues nothing new
+    pem = tmp_path / "kunci.pem"
+    pem.write_text(live.api().get("/api/v1/certificates/public-key").json()["public_key_pem"])
+    token = online["signed"]
+    ok = cli("certificate", "verify", token, "--public-key", str(pem), env=env)
+    assert ok.returncode == 0, ok.stderr
+    head, body, sig = token.split(".")
+    flipped = body[:-3] + ("A" if body[-3] != "A" else "B") + body[-2:]
+    bad = cli("certificate", "verify", f"{head}.{flipped}.{sig}", "--public-key", str(pem), env=env)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    pdf = good_api.get("/api/v1/me/certificate.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    (tmp_path / "sertifikat.pdf").write_bytes(pdf.content)
+    assert cli("certificate", "verify", str(tmp_path / "sertifikat.pdf"), "--public-key", str(pem), env=env).returncode == 0
+    tampered = bytearray(pdf.content)
+    tampered[len(tampered) // 2] ^= 0x01
+    (tmp_path / "palsu.pdf").write_bytes(bytes(tampered))
+    assert cli("certificate", "verify", str(tmp_path / "palsu.pdf"), "--public-key", str(pem), env=env).returncode == 1
