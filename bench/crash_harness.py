@@ -151,7 +151,7 @@ def run(rounds: int = 100, ops_per_round: int = 15, clients: int = 6, seed: int 
                     pending.put(op)
                 stop = threading.Event()
 
-                def worker() -> None:
+                def worker(stop: threading.Event = stop) -> None:
                     s = requests.Session()
                     while not stop.is_set():
                         try:
