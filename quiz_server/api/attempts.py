@@ -8,7 +8,7 @@ from quiz_server.api import bp
 from quiz_server.api.schemas import StartAttempt, SubmitAttempt
 from quiz_server.api.validation import document, parse_body
 from quiz_server.security import current_principal, require
-from quiz_server.services import attempts
+from quiz_server.services import attempts, spike
 from quiz_server.services.idempotency import idempotent
 
 
@@ -18,13 +18,14 @@ from quiz_server.services.idempotency import idempotent
     "/quizzes/{quiz_id}/attempts",
     "Mulai percobaan: server mengundi dan mengacak soal.",
     body=StartAttempt,
-    responses={201: "Percobaan", 404: "quiz_not_found", 409: "attempt_limit_reached"},
+    responses={201: "Percobaan", 404: "quiz_not_found", 409: "attempt_limit_reached", 429: "server_busy"},
 )
 @require("learner")
 @idempotent()
 def start_attempt(quiz_id: str):
     body = parse_body(StartAttempt) if _has_body() else StartAttempt()
-    attempt = attempts.start(current_principal().id, quiz_id, body.workshop_id)
+    with spike.start_slot():
+        attempt = attempts.start(current_principal().id, quiz_id, body.workshop_id)
     return jsonify({"attempt": attempt}), 201
 
 
