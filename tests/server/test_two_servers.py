@@ -1,0 +1,118 @@
+"""Two real app servers (gunicorn processes) on one PostgreSQL database: nothing lives in one
+process's memory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import MINI
+from tests.server.conftest import PG_URL, _pg_schema_url, next_nip
+from tests.server.test_api_flow import answers_for
+from tests.server.test_cli import free_port, wait_healthy
+
+pytestmark = pytest.mark.postgres
+BIN = Path(sys.executable).parent
+
+
+class Pair:
+    def __init__(self, urls: list[str], db_url: str) -> None:
+        self.urls = urls
+        self.db_url = db_url
+
+    def sql(self, query: str, **params):
+        from sqlalchemy import create_engine, text
+
+        from quiz_server.db import normalise_url
+
+        eng = create_engine(normalise_url(self.db_url))
+        try:
+            with eng.connect() as conn:
+                return conn.execute(text(query), params).all()
+        finally:
+            eng.dispose()
+
+
+@pytest.fixture
+def pair(tmp_path) -> Iterator[Pair]:
+    if not PG_URL:
+        pytest.skip("PostgreSQL tidak diuji: TEST_DATABASE_URL tidak diset (CI menyetelnya lewat .ci/run)")
+    for db_url in _pg_schema_url():
+        procs, urls = [], []
+        secret = "kunci-bersama-untuk-uji"
+        try:
+            for i in range(2):
+                port = free_port()
+                env = {**os.environ, "DATABASE_URL": db_url, "NETRALITAS_CONTENT": str(MINI),
+                       "NETRALITAS_INSTANCE": str(tmp_path / f"inst{i}"), "NETRALITAS_SECRET_KEY": secret,
+                       "CERTIFICATE_KEY_PATH": str(tmp_path / "kunci-sertifikat.pem")}
+                proc = subprocess.Popen([str(BIN / "netralitas"), "serve", "--port", str(port), "--workers", "2"],
+                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                procs.append(proc)
+                urls.append(f"http://127.0.0.1:{port}")
+                wait_healthy(f"{urls[-1]}/healthz", proc, 90)  # one at a time: both migrate the same schema
+            yield Pair(urls, db_url)
+        finally:
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+            for p in procs:
+                p.wait(timeout=30)
+
+
+def test_attempt_started_on_one_is_submitted_on_the_other(pair):
+    a, b = pair.urls
+    body = {"nip": next_nip(), "name": "Dua Server", "email": "d@example.go.id", "instansi_id": "bkn", "unit": "U",
+            "password": "rahasia-sekali-123"}
+    token = requests.post(f"{a}/api/v1/learners", json=body, timeout=30).json()["token"]
+    h = {"Authorization": f"Bearer {token}"}
+    attempt = requests.post(f"{a}/api/v1/quizzes/m01/attempts", json={}, headers=h, timeout=30).json()["attempt"]
+    # The same Idempotency-Key on the other server replays instead of creating a second attempt.
+    key = {**h, "Idempotency-Key": "sama-di-dua-server"}
+    first = requests.post(f"{a}/api/v1/quizzes/m01/attempts", json={}, headers=key, timeout=30)
+    second = requests.post(f"{b}/api/v1/quizzes/m01/attempts", json={}, headers=key, timeout=30)
+    assert first.json() == second.json()
+    assert pair.sql("SELECT count(*) FROM attempts")[0][0] == 2
+
+    class _Live:  # answers_for reads the key from the database, like a grader
+        sql = staticmethod(pair.sql)
+
+    r = requests.post(f"{b}/api/v1/attempts/{attempt['id']}/submit", json={"answers": answers_for(_Live, attempt)},
+                      headers=h, timeout=30)
+    assert r.status_code == 200 and r.json()["result"]["percent"] == 100.0
+    progress = requests.get(f"{a}/api/v1/me/progress", headers=h, timeout=30).json()
+    assert progress["modules"][0]["best_percent"] == 100.0
+
+
+def test_login_rate_limit_holds_across_both(pair):
+    a, b = pair.urls
+    nip = next_nip()
+    requests.post(f"{a}/api/v1/learners", json={"nip": nip, "name": "N", "email": "n@example.go.id",
+                                                "instansi_id": "bkn", "unit": "U", "password": "rahasia-sekali-123"},
+                  timeout=30)
+    codes = [
+        requests.post(f"{(a, b)[i % 2]}/api/v1/auth/token", json={"nip": nip, "password": "salah"}, timeout=30).status_code
+        for i in range(12)
+    ]
+    assert codes[:10] == [401] * 10
+    assert codes[10:] == [429, 429]
+
+
+def test_web_session_from_one_works_on_the_other(pair):
+    a, b = pair.urls
+    nip = next_nip()
+    requests.post(f"{a}/api/v1/learners", json={"nip": nip, "name": "Sesi", "email": "s@example.go.id",
+                                                "instansi_id": "bkn", "unit": "U", "password": "rahasia-sekali-123"},
+                  timeout=30)
+    s = requests.Session()
+    page = s.get(f"{a}/masuk", timeout=30).text
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    s.post(f"{a}/masuk", data={"nip": nip, "password": "rahasia-sekali-123", "csrf_token": csrf}, timeout=30)
+    dash = s.get(f"{b}/", timeout=30)
+    assert "Sesi" in dash.text and "Keluar" in dash.text
