@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from quiz_server.config import build_config, default_instance_path
 
@@ -18,6 +19,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from quiz_server import api, db, errors, security, views
 
+    if hops := int(app.config.get("PROXY_HOPS", 0)):  # behind nginx: trust its X-Forwarded-* headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     errors.init_app(app)
     security.init_app(app)
