@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -61,6 +62,7 @@ def init_app(app: Flask) -> None:
     app.extensions["db_engine"] = eng
     app.extensions["db_reader"] = sessionmaker(eng, expire_on_commit=False)
     app.extensions["db_writer"] = sessionmaker(eng.execution_options(write=True), expire_on_commit=False)
+    app.extensions["db_thread_lock"] = threading.Lock() if eng.dialect.name == "sqlite" else None
     app.teardown_appcontext(_close_session)
 
 
@@ -94,6 +96,10 @@ def write() -> Iterator[Session]:
     reader = g.get("db_session")
     if reader is not None:
         reader.commit()  # end the read transaction: one pooled connection per request at a time
+    lock = current_app.extensions.get("db_thread_lock")
+    if lock is not None:
+        lock.acquire()  # SQLite: this process's threads queue here, not in SQLite's sleeping busy handler
+        g.write_lock = lock
     s = current_app.extensions["db_writer"]()
     s.begin()
     g.write_session = s
@@ -143,6 +149,9 @@ def _discard_write() -> None:
     if s is not None:
         s.rollback()
         s.close()
+    lock = g.pop("write_lock", None)
+    if lock is not None:
+        lock.release()
 
 
 
