@@ -24,9 +24,6 @@ from quiz_server.services import audit
 ERASED_NAME = "(dihapus)"
 # Rows whose content is the learner's own free text or credentials: deleted on erasure.
 DELETE_ON_ERASE = {"tokens", "exercise_submissions", "certificates"}
-# Rows kept on erasure because aggregate counts need them; they hold no direct identifiers
-# once the learner row is anonymised (scores, timestamps, unit).
-KEEP_ON_ERASE = {"attempts"}
 
 
 class LearnerNotFound(NetralitasError):
@@ -95,12 +92,12 @@ def erase(nip: str, actor: str) -> dict[str, int]:
         learner = _find(s, nip)
         counts: dict[str, int] = {}
         for table in _learner_tables():
-            if table.name in KEEP_ON_ERASE:
-                continue
-            if table.name in DELETE_ON_ERASE or not _has_personal_columns(table):
+            if table.name in DELETE_ON_ERASE:
                 counts[table.name] = s.execute(delete(table).where(table.c.learner_id == learner.id)).rowcount
-            else:
+            elif _has_personal_columns(table):
                 counts[table.name] = _anonymise_rows(s, table, learner.id)
+            # Other rows (attempts, workshop participation) hold no identifiers once the learner row
+            # is anonymised; they stay so that aggregate counts remain right.
         s.execute(
             update(Learner)
             .where(Learner.id == learner.id)
