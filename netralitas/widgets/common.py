@@ -1,0 +1,119 @@
+"""What every widget shares: the course, the client, small HTML helpers and safe button handlers."""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from netralitas import labels
+from netralitas.client import ClientError, QuizClient
+from netralitas.content.loader import load_course
+from netralitas.content.models import Confidence, LoadedCourse, Rule
+
+log = logging.getLogger("netralitas.widgets")
+
+
+def full() -> w.Layout:
+    """A fresh full-width layout. Never share one Layout: hiding one widget would hide every sharer."""
+    return w.Layout(width="calc(100% - 8px)", max_width="46rem")
+
+
+def content_path() -> Path:
+    return Path(os.environ.get("NETRALITAS_CONTENT") or Path(__file__).resolve().parents[2] / "content")
+
+
+@functools.cache
+def _course_at(path: str) -> LoadedCourse:
+    return load_course(path)
+
+
+def course() -> LoadedCourse:
+    """The course from ``$NETRALITAS_CONTENT`` (default: the kit's content/), loaded once per kernel."""
+    return _course_at(str(content_path()))
+
+
+def client() -> QuizClient:
+    return QuizClient()
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def paragraphs(text: str) -> str:
+    return "".join(f"<p>{esc(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+
+
+_TONES = {"info": "#0b5394", "ok": "#1b6e20", "warn": "#8a5300", "error": "#a61b1b"}
+
+
+def note(text: str, tone: str = "info") -> str:
+    color = _TONES[tone]
+    return (
+        f'<div role="status" style="border-left:4px solid {color};padding:.4em .8em;margin:.4em 0;'
+        f'color:{color}">{esc(text)}</div>'
+    )
+
+
+def rule_item(rule: Rule) -> str:
+    """One cited rule: citation, title, how sure the kit is, and the caveat when there is one."""
+    sure = labels.CONFIDENCE[rule.confidence]
+    warn = rule.confidence is Confidence.UNVERIFIED
+    badge = f'<span style="color:{_TONES["warn" if warn else "info"]}">[{esc(sure)}]</span>'
+    caveat = f"<br><small>Catatan: {esc(rule.note)}</small>" if rule.note else ""
+    return f"<li><b>{esc(rule.citation)}</b> — {esc(rule.title)} {badge}{caveat}</li>"
+
+
+def rule_list(rules: Iterable[Rule]) -> str:
+    items = "".join(rule_item(r) for r in rules)
+    return f"<ul>{items}</ul>" if items else "<p>Tidak ada aturan yang dikutip.</p>"
+
+
+def show(widget: w.Widget, visible: bool) -> None:
+    widget.layout.display = "" if visible else "none"
+
+
+def labelled(text: str, control: w.Widget) -> w.VBox:
+    """A question above its control: long Indonesian labels fit a phone screen this way."""
+    return w.VBox([w.HTML(f"<b>{esc(text)}</b>"), control])
+
+
+def heading(text: str) -> w.HTML:
+    return w.HTML(f"<h3>{esc(text)}</h3>")
+
+
+def safe(message_attr: str = "message") -> Callable:
+    """Wrap a handler so a learner sees a message, never a traceback.
+
+    Client errors already carry an Indonesian message; anything else is logged
+    for the trainer and shown as a short apology. The error is kept on
+    ``last_error`` so tests and trainers can inspect it.
+    """
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def inner(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                self.last_error = None
+                return fn(self, *args, **kwargs)
+            except ClientError as exc:
+                self.last_error = exc
+                getattr(self, message_attr).value = note(exc.message, "error")
+            except Exception as exc:
+                self.last_error = exc
+                log.exception("widget handler failed")
+                getattr(self, message_attr).value = note(
+                    "Terjadi kesalahan tak terduga. Muat ulang halaman ini; bila berulang, hubungi pelatih.", "error"
+                )
+            return None
+
+        return inner
+
+    return wrap

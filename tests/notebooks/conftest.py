@@ -1,0 +1,177 @@
+"""Live quiz servers (one that can be stopped and started on the same port), fast clients, a lossy proxy."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from netralitas.client import QuizClient
+from quiz_server import create_app
+from quiz_server.cli import prepare
+from tests.conftest import CONTENT, MINI
+from tests.server.conftest import Live, next_nip, start_live
+
+PASSWORD = "rahasia-sekali-123"
+
+
+class Restartable:
+    """A real quiz server on a fixed port and SQLite file, stoppable to play "the connection dropped"."""
+
+    def __init__(self, tmp_path: Path, content: Path = MINI) -> None:
+        self.db_url = f"sqlite:///{tmp_path / 'quiz.sqlite'}"
+        self.config = {
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": self.db_url,
+            "CONTENT_PATH": str(content),
+            "SECRET_KEY": "test-secret",
+        }
+        self.port = 0
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self.live: Live | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Live:
+        app = create_app(dict(self.config))
+        prepare(app)
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        self.live = Live(self.url, app, self.db_url)
+        return self.live
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        assert self._thread is not None
+        self._thread.join(timeout=10)
+        self._server.server_close()
+        assert self.live is not None
+        self.live.app.extensions["db_engine"].dispose()
+        self._server = None
+
+
+@pytest.fixture
+def restartable(tmp_path: Path) -> Iterator[Restartable]:
+    server = Restartable(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def live_server(tmp_path: Path, content: Path = MINI, **config) -> Iterator[Live]:
+    """``start_live`` as a with-block, for tests that need their own server settings."""
+    yield from start_live(tmp_path, f"sqlite:///{tmp_path / 'own.sqlite'}", content, **config)
+
+
+@pytest.fixture
+def mini_live(tmp_path: Path) -> Iterator[Live]:
+    yield from start_live(tmp_path, f"sqlite:///{tmp_path / 'quiz.sqlite'}")
+
+
+@pytest.fixture
+def real_live(tmp_path: Path) -> Iterator[Live]:
+    yield from start_live(tmp_path, f"sqlite:///{tmp_path / 'quiz.sqlite'}", CONTENT)
+
+
+def fast_client(server: str, config_dir: Path, **kw) -> QuizClient:
+    """A client that gives up quickly, so an offline test takes milliseconds, not seconds."""
+    options = {"retries": 2, "backoff": 0.01, "timeout": (2.0, 10.0)} | kw
+    return QuizClient(server, config_dir, **options)
+
+
+def register(client: QuizClient, **over) -> dict:
+    body = {
+        "nip": next_nip(),
+        "name": "Peserta Notebook",
+        "email": "peserta@example.go.id",
+        "instansi_id": "kab-bengkalis",
+        "unit": "Bagian Umum",
+        "password": PASSWORD,
+    } | over
+    return client.register(**body)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LossyProxy:
+    """Forwards HTTP to a real server, but hangs up before relaying the answer to chosen requests.
+
+    This is the weak connection in person: the server did the work, the learner
+    never heard back. One request per connection keeps the framing simple.
+    """
+
+    def __init__(self, target_port: int, drop: Callable[[bytes], bool], times: int = 1) -> None:
+        self.target_port, self.drop, self.left = target_port, drop, times
+        self.requests: list[bytes] = []
+        self.dropped = 0
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._running = True
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while self._running:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _read_request(conn: socket.socket) -> bytes:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(body) < length:
+            body += conn.recv(65536)
+        lines = [ln for ln in head.split(b"\r\n") if not ln.lower().startswith(b"connection:")]
+        return b"\r\n".join([*lines, b"Connection: close"]) + b"\r\n\r\n" + body
+
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            request = self._read_request(conn)
+            if not request:
+                return
+            self.requests.append(request)
+            with socket.create_connection(("127.0.0.1", self.target_port)) as up:
+                up.sendall(request)
+                response = b""
+                while chunk := up.recv(65536):
+                    response += chunk
+            if self.left > 0 and self.drop(request):
+                self.left -= 1
+                self.dropped += 1
+                return  # the server answered; the learner never hears it
+            conn.sendall(response)
+
+    def close(self) -> None:
+        self._running = False
+        self._sock.close()
