@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         quizzes,
         reports,
         roster,
+        workshops,
     )
     from quiz_server.security import csrf
 

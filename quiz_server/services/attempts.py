@@ -11,13 +11,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Integer, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from netralitas import scoring
 from quiz_server import db
 from quiz_server.errors import ApiError, not_found
-from quiz_server.models import Attempt, Question, Quiz
+from quiz_server.models import Attempt, Participant, Question, Quiz, Workshop
 from quiz_server.models.base import utcnow
-from quiz_server.services import audit, catalog
+from quiz_server.services import audit, catalog, certificates
 
 _rng = random.SystemRandom()
 
@@ -89,6 +90,7 @@ def start(learner_id: int, quiz_id: str, workshop_id: int | None = None) -> dict
     quiz = get_quiz(quiz_id)
     picked = draw_questions(list(catalog.snapshot().pools.get(quiz.id, [])), quiz.questions_per_attempt)
     with db.write() as s:
+        window_end = workshop_window_end(s, learner_id, quiz.id, workshop_id) if workshop_id is not None else None
         used = s.scalar(
             select(func.count())
             .select_from(Attempt)
@@ -101,6 +103,7 @@ def start(learner_id: int, quiz_id: str, workshop_id: int | None = None) -> dict
                 f"Batas {quiz.attempts_allowed} kali percobaan untuk kuis ini sudah habis.",
             )
         now = utcnow()
+        expires_at = now + dt.timedelta(minutes=quiz.time_limit_minutes)
         attempt = Attempt(
             id=secrets.token_hex(16),
             learner_id=learner_id,
@@ -108,7 +111,7 @@ def start(learner_id: int, quiz_id: str, workshop_id: int | None = None) -> dict
             number=used + 1,
             workshop_id=workshop_id,
             started_at=now,
-            expires_at=now + dt.timedelta(minutes=quiz.time_limit_minutes),
+            expires_at=min(expires_at, window_end) if window_end else expires_at,  # a workshop's window ends it
             draw=[{"q": q.id, "choices": _shown(q)} for q in picked],
         )
         try:
@@ -215,8 +218,14 @@ def submit(learner_id: int, attempt_id: str, answers: dict[str, list[str]]) -> d
         ).rowcount
         if done:
             audit.record(s, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
-            return {"attempt_id": attempt.id, "score": score, "max_score": maximum, "percent": percent,
-                    "passed": passed, "feedback": feedback}
+            return {
+                "attempt_id": attempt.id,
+                "score": score,
+                "max_score": maximum,
+                "percent": percent,
+                "passed": passed,
+                "feedback": feedback,
+            }
         # A concurrent submit of the same attempt won; answer as a repeat of it.
         return _already(s.get(Attempt, attempt_id, populate_existing=True), normalised)
 
@@ -267,5 +276,97 @@ def progress(learner_id: int) -> dict[str, Any]:
             "message": "Semua kuis lulus; sertifikat diterbitkan setelah latihan notebook dinilai."
             if all_passed
             else "Selesaikan semua kuis modul untuk memenuhi syarat sertifikat.",
-        },
+        }
+        | (certificates.progress_summary(learner_id) or {}),
     }
+
+
+# Workshops: a self-paced workshop attempt is a normal attempt inside the workshop's window; a live
+# room's answers become one submitted attempt per participant when the trainer closes the room.
+
+
+def workshop_window_end(s: Session, learner_id: int, quiz_id: str, workshop_id: int) -> dt.datetime:
+    """Check that ``learner_id`` may start a self-paced attempt of ``workshop_id`` now; return its window's end."""
+    row = s.execute(
+        select(Workshop, Participant.id)
+        .outerjoin(Participant, (Participant.workshop_id == Workshop.id) & (Participant.learner_id == learner_id))
+        .where(Workshop.id == workshop_id)
+    ).first()
+    if row is None or row[1] is None:
+        raise ApiError(404, "workshop_not_found", "Lokakarya tidak ditemukan, atau Anda belum bergabung dengannya.")
+    workshop = row[0]
+    if workshop.mode != "self_paced" or workshop.quiz_id != quiz_id:
+        raise ApiError(422, "workshop_mismatch", "Kuis ini tidak dikerjakan mandiri dalam lokakarya tersebut.")
+    now = utcnow()
+    if workshop.status != "open" or now >= workshop.closes_at:
+        raise ApiError(409, "workshop_closed", "Lokakarya ini sudah ditutup; kuisnya tidak dapat dikerjakan lagi.")
+    if now < workshop.opens_at:
+        raise ApiError(409, "workshop_not_started", "Waktu mengerjakan kuis lokakarya ini belum dimulai.")
+    return workshop.closes_at
+
+
+def record_answered(
+    s: Session,
+    quiz_id: str,
+    workshop_id: int,
+    draw: list[dict[str, Any]],
+    answered: list[tuple[int, dt.datetime, dict[str, list[str]]]],
+) -> dict[int, str]:
+    """Store attempts answered outside the attempt pages (a live workshop room) as submitted ones.
+
+    ``draw`` is the room's draw and each item is ``(learner_id, started_at, answers)`` with content
+    choice ids. Scoring is exactly that of a submit. These attempts take the learner's next number
+    but are not refused at the attempt limit: the trainer ran the room, and its answers must count.
+    Returns learner id -> attempt id.
+    """
+    quiz = get_quiz(quiz_id)
+    learner_ids = [learner_id for learner_id, _, _ in answered]
+    last = dict(
+        s.execute(
+            select(Attempt.learner_id, func.max(Attempt.number))
+            .where(Attempt.quiz_id == quiz_id, Attempt.learner_id.in_(learner_ids))
+            .group_by(Attempt.learner_id)
+        ).all()
+    )
+    now = utcnow()
+    out: dict[int, str] = {}
+    for learner_id, started_at, answers in answered:
+        attempt = Attempt(
+            id=secrets.token_hex(16),
+            learner_id=learner_id,
+            quiz_id=quiz_id,
+            number=(last.get(learner_id) or 0) + 1,
+            workshop_id=workshop_id,
+            started_at=started_at,
+            expires_at=now,
+            draw=draw,
+        )
+        score, maximum, feedback = _score(attempt, answers)
+        attempt.percent = round(100 * score / maximum, 1) if maximum else 0.0
+        attempt.score, attempt.max_score, attempt.feedback = score, maximum, feedback
+        attempt.passed = attempt.percent >= quiz.pass_percent
+        attempt.answers, attempt.submitted_at = answers, now
+        _add_with_free_number(s, attempt)
+        audit.record(
+            s, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=attempt.percent, workshop_id=workshop_id
+        )
+        out[learner_id] = attempt.id
+    return out
+
+
+def _add_with_free_number(s: Session, attempt: Attempt) -> None:
+    for _ in range(5):
+        try:
+            with s.begin_nested():
+                s.add(attempt)
+            return
+        except IntegrityError:  # the learner started an attempt of their own meanwhile (PostgreSQL)
+            attempt.number = 1 + (
+                s.scalar(
+                    select(func.max(Attempt.number)).where(
+                        Attempt.learner_id == attempt.learner_id, Attempt.quiz_id == attempt.quiz_id
+                    )
+                )
+                or 0
+            )
+    raise ApiError(409, "attempt_conflict", "Percobaan peserta sedang berubah bersamaan. Coba tutup sekali lagi.")

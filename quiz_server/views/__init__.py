@@ -6,6 +6,22 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from quiz_server.views import learner, learner_account, learner_quiz  # noqa: F401  (add their routes to learner.bp)
+    from quiz_server.views import (  # noqa: F401  (add their routes to learner.bp)
+        learner,
+        learner_account,
+        learner_certificate,
+        learner_quiz,
+    )
 
     app.register_blueprint(learner.bp)
+
+    from quiz_server.views import admin_reports, hr, staff
+
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(hr.bp)
+    app.register_blueprint(admin_reports.bp)
+
+    from quiz_server.views import trainer, trainer_board, workshop  # noqa: F401  (trainer_board adds to trainer.bp)
+
+    app.register_blueprint(trainer.bp)
+    app.register_blueprint(workshop.bp)

@@ -1,0 +1,302 @@
+"""Workshop results and report: attendance and scores per participant, and the questions the room got
+most wrong. The same numbers feed the JSON results, the CSV and the XLSX.
+
+Live rooms are scored from their live answers with the same scoring as an attempt (so the numbers
+match the attempts recorded when the room closes); self-paced workshops use each participant's best
+submitted attempt tagged with the workshop.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import string
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from sqlalchemy import select
+
+from netralitas import scoring
+from quiz_server import db
+from quiz_server.models import Attempt, Instansi, Learner, LiveAnswer, Participant, Workshop
+from quiz_server.services import audit, catalog
+from quiz_server.services.exports import XLSX_TYPE, safe_text
+from quiz_server.services.workshop_state import trainer_workshop
+
+MOST_MISSED = 5
+PEOPLE_COLUMNS = (
+    "No",
+    "NIP",
+    "Nama",
+    "Instansi",
+    "Unit kerja",
+    "Bergabung",
+    "Jumlah soal",
+    "Dijawab",
+    "Benar",
+    "Nilai (%)",
+    "Lulus",
+    "ID percobaan",
+)
+QUESTION_COLUMNS = ("Peringkat", "ID soal", "Soal", "Dijawab", "Benar", "Benar (%)", "Jawaban benar", "Aturan")
+__all__ = ["XLSX_TYPE", "csv_text", "record_export", "results", "xlsx_bytes"]
+
+
+@dataclass
+class _Tally:
+    """Per question: who answered, who was right, and which choices (content ids) were picked."""
+
+    answered: int = 0
+    correct: int = 0
+    picks: Counter[str] = field(default_factory=Counter)
+
+
+def _live_facts(ws: Workshop) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
+    """(questions asked, participant id -> {question id: content choice ids})."""
+    asked = [e["q"] for e in ws.questions[: ws.current_index + 1]]
+    answers: dict[int, dict[str, list[str]]] = defaultdict(dict)
+    rows = db.session().execute(
+        select(LiveAnswer.participant_id, LiveAnswer.question_id, LiveAnswer.choice_ids).where(
+            LiveAnswer.workshop_id == ws.id
+        )
+    )
+    for pid, qid, choices in rows:
+        answers[pid][qid] = list(choices)
+    return asked, answers
+
+
+def _self_paced_facts(ws: Workshop, people: dict[int, int]) -> tuple[dict[int, Attempt], set[str]]:
+    """Best submitted workshop attempt per participant, and every question that appeared in one."""
+    best: dict[int, Attempt] = {}
+    by_learner = {learner: pid for pid, learner in people.items()}
+    rows = db.session().scalars(select(Attempt).where(Attempt.workshop_id == ws.id, Attempt.submitted_at.is_not(None)))
+    for a in rows:
+        pid = by_learner.get(a.learner_id)
+        if pid is not None and (pid not in best or (a.percent or 0) > (best[pid].percent or 0)):
+            best[pid] = a
+    seen = {e["q"] for a in best.values() for e in a.draw}
+    return best, seen
+
+
+def results(ws: Workshop) -> dict[str, Any]:
+    snap = catalog.snapshot()
+    quiz = snap.quizzes[ws.quiz_id]
+    people = (
+        db.session()
+        .execute(
+            select(Participant, Learner, Instansi.name)
+            .join(Learner, Learner.id == Participant.learner_id)
+            .join(Instansi, Instansi.id == Learner.instansi_id)
+            .where(Participant.workshop_id == ws.id)
+            .order_by(Participant.joined_at, Participant.id)
+        )
+        .all()
+    )
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    rows = []
+    if ws.mode == "live":
+        asked, live = _live_facts(ws)
+        for p, learner, instansi in people:
+            mine = live.get(p.id, {})
+            right = 0
+            for qid, choices in mine.items():
+                ok = scoring.score(snap.questions[qid], choices).correct
+                right += ok
+                _count(tallies[qid], choices, ok)
+            rows.append(_row(p, learner, instansi, len(asked), len(mine), right, quiz.pass_percent, p.attempt_id))
+        order = asked
+    else:
+        best, seen = _self_paced_facts(ws, {p.id: p.learner_id for p, _, _ in people})
+        for p, learner, instansi in people:
+            a = best.get(p.id)
+            if a is None:
+                rows.append(_row(p, learner, instansi, None, 0, 0, quiz.pass_percent, None))
+                continue
+            for f in a.feedback or []:
+                choices = (a.answers or {}).get(f["question_id"])
+                if choices:
+                    _count(tallies[f["question_id"]], choices, f["correct"])
+            answered = sum(1 for v in (a.answers or {}).values() if v)
+            rows.append(_row(p, learner, instansi, len(a.draw), answered, int(a.score or 0), quiz.pass_percent, a.id))
+        order = sorted(seen)
+    questions = [_question_row(i, qid, tallies[qid]) for i, qid in enumerate(order)]
+    missed = sorted((q for q in questions if q["answered"]), key=lambda q: (q["percent_correct"], -q["answered"]))
+    return {
+        "workshop": trainer_workshop(ws),
+        "participants": rows,
+        "questions": questions,
+        "most_missed": missed[:MOST_MISSED],
+    }
+
+
+def _count(t: _Tally, choices: list[str], ok: bool) -> None:
+    t.answered += 1
+    t.correct += int(ok)
+    t.picks.update(choices)
+
+
+def _row(p, learner, instansi, total, answered, right, pass_percent, attempt_id) -> dict[str, Any]:
+    percent = round(100 * right / total, 1) if total else None
+    return {
+        "participant_id": p.id,
+        "learner_id": learner.id,
+        "nip": learner.nip,
+        "name": learner.name,
+        "instansi_id": learner.instansi_id,
+        "instansi": instansi,
+        "unit": learner.unit,
+        "joined_at": p.joined_at.isoformat(),
+        "questions": total,
+        "answered": answered,
+        "correct": right,
+        "percent": percent,
+        "passed": None if percent is None else percent >= pass_percent,
+        "attempt_id": attempt_id,
+    }
+
+
+def _question_row(index: int, qid: str, t: _Tally) -> dict[str, Any]:
+    snap = catalog.snapshot()
+    q = snap.questions[qid]
+    return {
+        "index": index,
+        "question_id": qid,
+        "text": q.text,
+        "answered": t.answered,
+        "correct": t.correct,
+        "percent_correct": round(100 * t.correct / t.answered, 1) if t.answered else None,
+        "distribution": [
+            {"label": string.ascii_uppercase[i], "text": c["text"], "count": t.picks[c["id"]], "correct": c["correct"]}
+            for i, c in enumerate(q.choices)
+        ],
+        "rules": [snap.rules[r].citation if r in snap.rules else r for r in q.rules],
+    }
+
+
+# Files -----------------------------------------------------------------------------------------
+
+
+def _local(iso: str) -> str:
+    zone = ZoneInfo(current_app.config.get("REPORT_TIMEZONE", "Asia/Jakarta"))
+    return dt.datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def people_cells(report: dict[str, Any]) -> list[list[Any]]:
+    out = []
+    for n, r in enumerate(report["participants"], start=1):
+        passed = "" if r["passed"] is None else ("Ya" if r["passed"] else "Tidak")
+        out.append(
+            [
+                n,
+                r["nip"],
+                safe_text(r["name"]),
+                safe_text(r["instansi"]),
+                safe_text(r["unit"]),
+                _local(r["joined_at"]),
+                "" if r["questions"] is None else r["questions"],
+                r["answered"],
+                r["correct"],
+                "" if r["percent"] is None else r["percent"],
+                passed,
+                r["attempt_id"] or "",
+            ]
+        )
+    return out
+
+
+def question_cells(report: dict[str, Any]) -> list[list[Any]]:
+    return [
+        [
+            rank,
+            q["question_id"],
+            safe_text(q["text"]),
+            q["answered"],
+            q["correct"],
+            q["percent_correct"],
+            ", ".join(f"{d['label']}. {d['text']}" for d in q["distribution"] if d["correct"]),
+            "; ".join(q["rules"]),
+        ]
+        for rank, q in enumerate(report["most_missed"], start=1)
+    ]
+
+
+def csv_text(report: dict[str, Any], part: str = "participants") -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    if part == "questions":
+        writer.writerow(QUESTION_COLUMNS)
+        writer.writerows(question_cells(report))
+    else:
+        writer.writerow(PEOPLE_COLUMNS)
+        writer.writerows(people_cells(report))
+    return "\ufeff" + buf.getvalue()  # the BOM makes Excel read UTF-8 names correctly
+
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", start_color="0B3D6B")
+
+
+def _sheet(book: Workbook, title: str, columns: tuple[str, ...], rows: list[list[Any]], widths: tuple[int, ...]):
+    ws = book.create_sheet(title)
+    ws.append(list(columns))
+    for cell in ws[1]:
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in rows:
+        ws.append(row)
+    for i, width in enumerate(widths):
+        ws.column_dimensions[string.ascii_uppercase[i]].width = width
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = ws.dimensions
+    return ws
+
+
+def xlsx_bytes(report: dict[str, Any]) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    people = _sheet(
+        book, "Kehadiran dan nilai", PEOPLE_COLUMNS, people_cells(report), (6, 21, 30, 30, 26, 17, 11, 9, 8, 10, 7, 34)
+    )
+    for (cell,) in people.iter_rows(min_row=2, min_col=2, max_col=2):
+        cell.number_format = "@"  # an 18-digit NIP as a number would lose its last digits
+    sheet = _sheet(
+        book, "Soal paling banyak salah", QUESTION_COLUMNS, question_cells(report), (10, 14, 60, 9, 8, 10, 40, 40)
+    )
+    for row in sheet.iter_rows(min_row=2, min_col=3, max_col=3):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    info = book.create_sheet("Lokakarya")
+    w = report["workshop"]
+    for label, value in (
+        ("Judul", w["title"]),
+        ("Tanggal", w["date"]),
+        ("Tempat", w["place"]),
+        ("Kuis", w["quiz_title"]),
+        ("Mode", "Langsung" if w["mode"] == "live" else "Mandiri"),
+        ("Kode", w["join_code"]),
+        ("Peserta", len(report["participants"])),
+    ):
+        info.append([label, safe_text(str(value)) if isinstance(value, str) else value])
+        info.cell(info.max_row, 1).font = Font(bold=True)
+    info.column_dimensions["A"].width = 12
+    info.column_dimensions["B"].width = 50
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def record_export(actor: str, ws: Workshop, fmt: str, rows: int) -> None:
+    """Every export of personal data is logged: who (actor), when (the row's time), which workshop, how many rows."""
+    with db.write() as s:
+        audit.record(s, actor, "workshop_export", f"workshop:{ws.id}", format=fmt, rows=rows)
+
+
+def filename(ws: Workshop, ext: str) -> str:
+    return f"lokakarya-{ws.id}-{ws.date.isoformat()}.{ext}"

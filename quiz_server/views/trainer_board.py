@@ -1,0 +1,85 @@
+"""The projector board and how it updates itself: server-sent events with a polling fallback.
+
+The stream reads the room's state from the database twice a second and sends a small
+event when something changed (a trainer action, an answer, someone joining); the page
+then fetches the re-rendered board. Nothing is kept in process memory, so a board on
+one worker sees answers stored by any other worker. A stream ends after a bounded
+lifetime and the browser reconnects, so no worker thread is held forever.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+from flask import Response, current_app, jsonify, render_template
+
+from quiz_server import db
+from quiz_server.security import current_principal
+from quiz_server.services import workshop_state, workshops
+from quiz_server.views.staff import staff_page
+from quiz_server.views.trainer import TRAINERS, bp
+
+HEARTBEAT_SECONDS = 10
+
+
+def _tick_json(tick: tuple) -> dict:
+    version, answered, participants, _closes = tick
+    return {"version": version, "answered": answered, "participants": participants}
+
+
+@bp.get("/lokakarya/<int:workshop_id>/papan")
+@staff_page(*TRAINERS)
+def board(workshop_id: int):
+    ws = workshops.owned(current_principal(), workshop_id)
+    return render_template("trainer/board.html", ws=ws, board=workshop_state.board(ws))
+
+
+@bp.get("/lokakarya/<int:workshop_id>/papan/isi")
+@staff_page(*TRAINERS)
+def board_fragment(workshop_id: int):
+    ws = workshops.owned(current_principal(), workshop_id)
+    return render_template("trainer/_board.html", ws=ws, board=workshop_state.board(ws))
+
+
+@bp.get("/lokakarya/<int:workshop_id>/status.json")
+@staff_page(*TRAINERS)
+def status(workshop_id: int):
+    """The polling fallback: the same small state the stream sends."""
+    workshops.owned(current_principal(), workshop_id)
+    return jsonify(_tick_json(workshop_state.tick(workshop_id, db.session())))
+
+
+@bp.get("/lokakarya/<int:workshop_id>/aliran")
+@staff_page(*TRAINERS)
+def stream(workshop_id: int):
+    workshops.owned(current_principal(), workshop_id)
+    cfg = current_app.config
+    lifetime = float(cfg.get("WORKSHOP_STREAM_SECONDS", 30))
+    interval = float(cfg.get("WORKSHOP_STREAM_INTERVAL", 0.5))
+    # A plain session factory: the request's own session is closed before the body streams.
+    sessions = current_app.extensions["db_reader"]
+    resp = Response(_events(sessions, workshop_id, lifetime, interval), mimetype="text/event-stream")
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["X-Accel-Buffering"] = "no"  # nginx would otherwise hold events back
+    return resp
+
+
+def _events(sessions, workshop_id: int, lifetime: float, interval: float) -> Iterator[str]:
+    yield "retry: 1000\n\n"  # reconnect quickly after the stream's lifetime ends
+    deadline = time.monotonic() + lifetime
+    last = None
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        with sessions() as s:
+            tick = workshop_state.tick(workshop_id, s)
+        if tick is None:
+            return
+        if tick != last:
+            last, quiet_since = tick, time.monotonic()
+            yield f"data: {json.dumps(_tick_json(tick))}\n\n"
+        elif time.monotonic() - quiet_since > HEARTBEAT_SECONDS:
+            quiet_since = time.monotonic()
+            yield ": tetap tersambung\n\n"  # keeps proxies from closing an idle stream
+        time.sleep(interval)  # pacing the database reads
