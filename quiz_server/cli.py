@@ -91,6 +91,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     app = _app()
     for note in prepare(app):
         click.echo(note)
+    app.extensions["db_engine"].dispose()  # the master keeps no connections for workers to inherit
     from gunicorn.app.base import BaseApplication
 
     class _Gunicorn(BaseApplication):
@@ -100,6 +101,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
             self.cfg.set("threads", threads)
             self.cfg.set("graceful_timeout", 10)
+            # gunicorn's control socket lives at one path per user: two kits on one machine
+            # (or a test's two servers) would fight over it. The kit needs none.
+            self.cfg.set("control_socket_disable", True)
+            # Workers are forked from a master that already used the pool (migrations, content):
+            # each worker must open its own connections, never share the master's sockets.
+            self.cfg.set("post_fork", lambda _server, _worker: app.extensions["db_engine"].dispose(close=False))
             self.cfg.set("accesslog", os.environ.get("NETRALITAS_ACCESS_LOG"))
 
         def load(self):

@@ -35,8 +35,14 @@ class Defaults:
     # (events, window seconds). Login: per account, and 3x that per address. Registration: per
     # address, generous because a whole workshop room may share one NAT address.
     RATE_LIMIT_LOGIN = (10, 60)
+    RATE_LIMIT_LOGIN_ADDRESS_FACTOR = 20
     RATE_LIMIT_REGISTER = (300, 300)
     JSON_SORT_KEYS = False
+    # Start-spike guard (docs/deploy.md): concurrent attempt starts per process, how long a start
+    # may wait for a slot, and the Retry-After range (seconds) of the 429 answer otherwise.
+    START_CONCURRENCY = 8
+    START_QUEUE_SECONDS = 2.0
+    START_RETRY_AFTER = (1, 5)
     # Retention (docs/privacy.md); `netralitas purge` applies it.
     RETENTION_LEARNER_DAYS = 5 * 365  # after the last activity
     RETENTION_AUDIT_DAYS = 2 * 365
@@ -49,6 +55,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "NETRALITAS_SECRET_KEY": ("SECRET_KEY", str),
     "NETRALITAS_CONTENT": ("CONTENT_PATH", str),
     "NETRALITAS_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
+    "NETRALITAS_PROXY_HOPS": ("PROXY_HOPS", int),
     "NETRALITAS_RATE_LIMIT_LOGIN": ("RATE_LIMIT_LOGIN", lambda v: tuple(int(x) for x in v.split("/"))),
     "NETRALITAS_RATE_LIMIT_REGISTER": ("RATE_LIMIT_REGISTER", lambda v: tuple(int(x) for x in v.split("/"))),
     "NETRALITAS_DB_MAX_OVERFLOW": ("DB_MAX_OVERFLOW", int),

@@ -14,7 +14,8 @@ from quiz_server.services.idempotency import idempotent
 
 def throttle_login(account_key: str) -> None:
     limit, window = current_app.config["RATE_LIMIT_LOGIN"]
-    ratelimit.hit(f"login-ip:{request.remote_addr}", limit * 3, window)
+    # A whole workshop room may share one NAT address: the per-address budget is generous.
+    ratelimit.hit(f"login-ip:{request.remote_addr}", limit * current_app.config["RATE_LIMIT_LOGIN_ADDRESS_FACTOR"], window)
     ratelimit.hit(f"login-acct:{account_key}", limit, window)
 
 

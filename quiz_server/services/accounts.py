@@ -21,6 +21,7 @@ _BAD_LOGIN = ApiError(401, "invalid_credentials", "NIP/nama pengguna atau kata s
 def register_learner(*, nip: str, nip_kind: str, name: str, email: str, instansi_id: str, unit: str, password: str):
     """Create a learner and return ``(learner, api_token)``."""
     parsed = parse_nip(nip, nip_kind)
+    password_hash = hash_password(password)  # slow on purpose: outside the write transaction
     with db.write() as s:
         if s.get(Instansi, instansi_id) is None:
             raise ApiError(422, "unknown_instansi", "Instansi tidak dikenal. Pilih dari daftar instansi.")
@@ -33,7 +34,7 @@ def register_learner(*, nip: str, nip_kind: str, name: str, email: str, instansi
             email=email,
             instansi_id=instansi_id,
             unit=unit,
-            password_hash=hash_password(password),
+            password_hash=password_hash,
         )
         s.add(learner)
         try:

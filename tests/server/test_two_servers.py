@@ -70,7 +70,9 @@ def test_attempt_started_on_one_is_submitted_on_the_other(pair):
     a, b = pair.urls
     body = {"nip": next_nip(), "name": "Dua Server", "email": "d@example.go.id", "instansi_id": "bkn", "unit": "U",
             "password": "rahasia-sekali-123"}
-    token = requests.post(f"{a}/api/v1/learners", json=body, timeout=30).json()["token"]
+    reg = requests.post(f"{a}/api/v1/learners", json=body, timeout=30)
+    assert reg.status_code == 201, reg.text
+    token = reg.json()["token"]
     h = {"Authorization": f"Bearer {token}"}
     attempt = requests.post(f"{a}/api/v1/quizzes/m01/attempts", json={}, headers=h, timeout=30).json()["attempt"]
     # The same Idempotency-Key on the other server replays instead of creating a second attempt.
