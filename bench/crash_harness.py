@@ -43,6 +43,7 @@ class Op:
     attempt_id: str | None = None
     answers: dict | None = None
     acknowledged: float | None = None  # acknowledged percent
+    last_error: str = ""
 
 
 @dataclass
@@ -56,12 +57,13 @@ class Report:
     integrity: str = ""
     kills: int = 0
     retries: int = 0
+    stuck: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         return (
             f"rounds={self.rounds} kills={self.kills} operations={self.operations} acknowledged={self.acknowledged} "
             f"lost={self.lost} wrong_score={self.wrong_score} duplicates={self.duplicates} retries={self.retries} "
-            f"integrity={self.integrity}"
+            f"integrity={self.integrity}" + (f" unacknowledged_last_errors={self.stuck[:3]}" if self.stuck else "")
         )
 
 
@@ -123,14 +125,16 @@ def _step(url: str, op: Op, s: requests.Session) -> bool:
     if op.attempt_id is None:
         r = s.post(f"{url}/api/v1/quizzes/{op.quiz}/attempts", json={}, headers={**h, "Idempotency-Key": op.start_key}, timeout=10)
         if r.status_code != 201:
-            raise requests.ConnectionError(f"start {r.status_code}")
+            op.last_error = f"start {r.status_code} {r.text[:200]}"
+            raise requests.ConnectionError(op.last_error)
         att = r.json()["attempt"]
         op.attempt_id = att["id"]
         op.answers = {q["id"]: [random.choice(q["choices"])["id"]] for q in att["questions"]}
     r = s.post(f"{url}/api/v1/attempts/{op.attempt_id}/submit", json={"answers": op.answers},
                headers={**h, "Idempotency-Key": op.submit_key}, timeout=10)
     if r.status_code != 200:
-        raise requests.ConnectionError(f"submit {r.status_code}")
+        op.last_error = f"submit {r.status_code} {r.text[:200]}"
+        raise requests.ConnectionError(op.last_error)
     op.acknowledged = r.json()["result"]["percent"]
     return True
 
@@ -177,7 +181,7 @@ def run(rounds: int = 100, ops_per_round: int = 15, clients: int = 6, seed: int 
                         t.join()
                     server.start()
                 else:
-                    deadline = time.monotonic() + 120
+                    deadline = time.monotonic() + 300
                     while pending.unfinished_tasks and time.monotonic() < deadline:
                         if pending.empty() and all(op.acknowledged is not None for op in ops):
                             break
@@ -188,6 +192,7 @@ def run(rounds: int = 100, ops_per_round: int = 15, clients: int = 6, seed: int 
         finally:
             server.stop()
         report.operations = len(ops)
+        report.stuck = [op.last_error for op in ops if op.acknowledged is None]
         done = [op for op in ops if op.acknowledged is not None]
         report.acknowledged = len(done)
         conn = sqlite3.connect(server.db)

@@ -76,7 +76,9 @@ def test_rules_carry_instrument_article_sources_and_confidence(course):
 
 
 def test_unverified_rules_are_flagged_in_their_text(course):
-    hedge = re.compile(r"belum dapat dipastikan|belum terverifikasi|berbeda pendapat|belum pasti|tidak dapat dipastikan", re.I)
+    hedge = re.compile(
+        r"belum dapat dipastikan|belum terverifikasi|berbeda pendapat|belum pasti|tidak dapat dipastikan", re.I
+    )
     for r in course.rules.values():
         if r.confidence is Confidence.UNVERIFIED:
             text = " ".join(filter(None, [r.summary.id, r.note, r.sanction.detail.id if r.sanction.detail else ""]))

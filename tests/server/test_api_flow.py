@@ -21,7 +21,11 @@ def answers_for(live, attempt: dict, correct: bool = True) -> dict[str, list[str
         draw = live.sql("SELECT draw FROM attempts WHERE id = :id", id=attempt["id"])[0][0]
         draw = draw if isinstance(draw, list) else __import__("json").loads(draw)
         shown = next(e["choices"] for e in draw if e["q"] == q["id"])
-        out[q["id"]] = [s for s, cid in shown if (cid in key) == correct][:1] if not correct else [s for s, cid in shown if cid in key]
+        out[q["id"]] = (
+            [s for s, cid in shown if (cid in key) == correct][:1]
+            if not correct
+            else [s for s, cid in shown if cid in key]
+        )
     return out
 
 
@@ -149,7 +153,9 @@ def test_expired_attempt(live):
 
     eng = create_engine(normalise_url(live.db_url))
     with eng.begin() as conn:
-        conn.execute(text("UPDATE attempts SET expires_at = '2020-01-01 00:00:00' WHERE id = :id"), {"id": attempt["id"]})
+        conn.execute(
+            text("UPDATE attempts SET expires_at = '2020-01-01 00:00:00' WHERE id = :id"), {"id": attempt["id"]}
+        )
     eng.dispose()
     r = api.post(f"/api/v1/attempts/{attempt['id']}/submit", json={"answers": {}})
     assert r.status_code == 409
@@ -220,3 +226,5 @@ def test_idempotent_registration(live):
     assert a.status_code == b.status_code == 201
     assert a.json() == b.json()
     assert live.sql("SELECT count(*) FROM learners")[0][0] == 1
+    stored = str(live.sql("SELECT body FROM idempotency_records"))
+    assert a.json()["token"] not in stored and "learner" not in stored  # replay bodies are encrypted at rest

@@ -32,7 +32,12 @@ def test_fifty_racing_starts_respect_the_limit(live):
     def go():
         s = requests.Session()
         barrier.wait()
-        r = s.post(f"{api.base}/api/v1/quizzes/m01/attempts", json={}, headers={"Authorization": f"Bearer {api.token}"}, timeout=60)
+        r = s.post(
+            f"{api.base}/api/v1/quizzes/m01/attempts",
+            json={},
+            headers={"Authorization": f"Bearer {api.token}"},
+            timeout=60,
+        )
         with lock:
             codes.append((r.status_code, r.json().get("error", {}).get("code")))
 
@@ -96,14 +101,20 @@ def test_openapi_describes_every_api_route(live):
 
 
 def test_oversized_body_is_413_json(live):
-    r = requests.post(f"{live.url}/api/v1/learners", data=json.dumps({"x": "a" * 200_000}),
-                      headers={"Content-Type": "application/json"}, timeout=30)
+    r = requests.post(
+        f"{live.url}/api/v1/learners",
+        data=json.dumps({"x": "a" * 200_000}),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "payload_too_large"
 
 
 def test_broken_json_and_wrong_media_type(live):
-    broken = requests.post(f"{live.url}/api/v1/learners", data="{nip:", headers={"Content-Type": "application/json"}, timeout=30)
+    broken = requests.post(
+        f"{live.url}/api/v1/learners", data="{nip:", headers={"Content-Type": "application/json"}, timeout=30
+    )
     assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_json"
     form = requests.post(f"{live.url}/api/v1/learners", data={"nip": "1"}, timeout=30)
     assert form.status_code == 415 and form.json()["error"]["code"] == "unsupported_media_type"
