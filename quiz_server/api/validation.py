@@ -42,7 +42,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         raise ApiError(415, "unsupported_media_type", "Kirim data sebagai JSON (Content-Type: application/json).")
     try:
         data = request.get_json(force=True, silent=False)
-    except BadRequest:
+    except (BadRequest, RecursionError):  # RecursionError: absurdly deep nesting
         raise ApiError(400, "invalid_json", "Data JSON tidak dapat dibaca.") from None
     try:
         return model.model_validate(data)

@@ -118,7 +118,7 @@ def parse_body(raw: bytes) -> bytes:
     """Accept the notebook as the raw .ipynb body or as {"notebook": {...}} JSON."""
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError(422, "invalid_notebook", "Berkas bukan notebook Jupyter (.ipynb) yang valid.") from None
     if isinstance(data, dict) and isinstance(data.get("notebook"), dict):
         data = data["notebook"]
