@@ -73,8 +73,9 @@ def main() -> None:
         print(header())
         acknowledged: list[str] = []
         for clients in args.clients:
-            cheap = [[lambda s: s.get(f"{url}/healthz", timeout=30).ok] * args.per_client for _ in range(clients)]
-            base = drive("GET /healthz", clients, cheap)
+            # The cheapest endpoint that reads the database: the instansi list for the registration form.
+            cheap = [[lambda s: s.get(f"{url}/api/v1/instansi", timeout=30).ok] * args.per_client for _ in range(clients)]
+            base = drive("GET /api/v1/instansi", clients, cheap)
             mine, pool = pool[: clients * args.per_client], pool[clients * args.per_client :]
 
             def submit_job(tok, aid, answers):
@@ -93,7 +94,7 @@ def main() -> None:
             sub = drive("POST submit", clients, jobs)
             print(base.row())
             print(sub.row())
-            print(f"| ratio submit/healthz at {clients} clients | | | | {sub.rate / base.rate:.2f} | | |")
+            print(f"| ratio submit/instansi at {clients} clients | | | | {sub.rate / base.rate:.2f} | | |")
         eng = create_engine(normalise_url(db_url))
         with eng.connect() as conn:
             stored = {r[0] for r in conn.execute(text("SELECT id FROM attempts WHERE submitted_at IS NOT NULL"))}

@@ -26,8 +26,10 @@ class Defaults:
     MAX_ROSTER_ROWS = 200_000  # a zipped XLSX can unpack to far more rows than its size suggests
     REPORT_TIMEZONE = "Asia/Jakarta"  # report periods ("from"/"to" dates) are calendar days here
     SQLITE_BUSY_TIMEOUT_MS = 5000
-    DB_POOL_SIZE = 10  # PostgreSQL connections kept per process (docs/deploy.md)
-    DB_MAX_OVERFLOW = 20
+    # PostgreSQL connections per worker process (docs/deploy.md): 4 workers x (5 + 5) = 40 stays
+    # well inside PostgreSQL's default max_connections of 100, with room for a second server.
+    DB_POOL_SIZE = 5
+    DB_MAX_OVERFLOW = 5
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (docs/deploy.md)

@@ -43,7 +43,9 @@ def checks() -> dict[str, str]:
 
 def _sqlite_can_write(path: Path) -> str:
     """Take and release the write lock with a short wait: 'locked' when another writer holds it."""
-    probe = sqlite3.connect(path, timeout=0.25, isolation_level=None)
+    # One second: long enough that a busy server is not reported as broken (a load balancer would
+    # eject it), short enough for a health check.
+    probe = sqlite3.connect(path, timeout=1.0, isolation_level=None)
     try:
         probe.execute("BEGIN IMMEDIATE")
         probe.execute("ROLLBACK")
