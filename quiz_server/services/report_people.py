@@ -1,0 +1,107 @@
+"""One row per person on the roster, for exports and the list of people not yet done.
+
+The status is the same as in the figures (see ``services.reports``), computed per person by one SQL
+CASE; rows are streamed from the database, never collected in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, case, false, func, select
+
+from quiz_server import db
+from quiz_server.models import Learner, RosterEntry
+from quiz_server.services.reports import (
+    Filters,
+    certified_learners,
+    full_mask,
+    per_learner,
+    quizzes,
+    roster_where,
+)
+
+
+def people_query(f: Filters) -> Select:
+    """One row per roster entry: nip, name, unit, position, learner_id, passed (mask), last, status."""
+    ids = [q.id for q in quizzes()]
+    pl = per_learner(f, ids)
+    cert = certified_learners()
+    passed = func.coalesce(pl.c.passed, 0)
+    status = case(
+        (cert.c.learner_id.is_not(None), "tersertifikasi"),
+        (passed == full_mask(len(ids)) if ids else false(), "semua_modul_lulus"),
+        (func.coalesce(pl.c.tried, 0) > 0, "sedang_berjalan"),
+        else_="belum_mulai",
+    )
+    return (
+        select(
+            RosterEntry.nip,
+            RosterEntry.name,
+            RosterEntry.unit,
+            RosterEntry.position,
+            Learner.id.label("learner_id"),
+            passed.label("passed"),
+            pl.c.last,
+            status.label("status"),
+        )
+        .select_from(RosterEntry)
+        .outerjoin(Learner, Learner.nip == RosterEntry.nip)
+        .outerjoin(pl, pl.c.learner_id == Learner.id)
+        .outerjoin(cert, cert.c.learner_id == Learner.id)
+        .where(*roster_where(f))
+    )
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    nip: str
+    name: str
+    unit: str
+    position: str
+    registered: bool
+    passed: int
+    last: dt.datetime | None
+    status: str
+
+
+def _person(row: Any) -> PersonRow:
+    nip, name, unit, position, learner_id, passed_mask, last, status = row
+    return PersonRow(nip, name, unit, position, learner_id is not None, int(passed_mask).bit_count(), last, status)
+
+
+def people(f: Filters) -> Iterator[PersonRow]:
+    """Every roster entry in the filter, ordered by unit and name; streamed, never held in memory."""
+    stmt = people_query(f).order_by(RosterEntry.unit, RosterEntry.name, RosterEntry.nip)
+    for row in db.session().execute(stmt.execution_options(yield_per=2000)):
+        yield _person(row)
+
+
+def not_done_page(
+    f: Filters, *, search: str = "", status: str | None = None, page: int = 1, per_page: int = 50
+) -> tuple[list[PersonRow], int]:
+    """One page of people who are not done yet (not started or in progress), with the total count."""
+    sub = people_query(f).subquery("people")
+    wanted = [status] if status in ("belum_mulai", "sedang_berjalan") else ["belum_mulai", "sedang_berjalan"]
+    where = [sub.c.status.in_(wanted)]
+    term = " ".join(search.split())[:100]
+    if term:
+        escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        digits = "".join(term.split())
+        where.append(
+            func.lower(sub.c.name).like(f"%{escaped}%", escape="\\")
+            | (sub.c.nip.like(f"{digits}%") if digits.isdigit() else false())
+        )
+    s = db.session()
+    total = s.scalar(select(func.count()).select_from(sub).where(*where)) or 0
+    rows = s.execute(
+        select(sub)
+        .where(*where)
+        .order_by(sub.c.unit, sub.c.name, sub.c.nip)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return [_person(r) for r in rows], total

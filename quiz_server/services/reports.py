@@ -1,0 +1,323 @@
+"""Completion of an instansi's roster, computed by the database (GROUP BY), never per person in Python.
+
+Everyone on the roster is matched to a learner by NIP. Only submitted attempts count, and the period
+filter (``from``/``to``, calendar days in ``REPORT_TIMEZONE``) applies to their ``submitted_at``.
+Statuses are exclusive, in this order of precedence:
+
+- ``tersertifikasi``: holds a valid certificate (regardless of the period);
+- ``semua_modul_lulus``: passed every quiz in the period;
+- ``sedang_berjalan``: submitted at least one attempt in the period;
+- ``belum_mulai``: everyone else, including people who never registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import (
+    Date,
+    String,
+    Subquery,
+    case,
+    column,
+    exists,
+    false,
+    func,
+    inspect,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from quiz_server import db
+from quiz_server.errors import ApiError, not_found
+from quiz_server.models import Attempt, AuditEvent, Instansi, Learner, Quiz, RosterEntry
+from quiz_server.models.base import utcnow
+from quiz_server.security import Principal
+
+STATUSES = ("belum_mulai", "sedang_berjalan", "semua_modul_lulus", "tersertifikasi")
+LABELS = {
+    "belum_mulai": "Belum mulai",
+    "sedang_berjalan": "Sedang berjalan",
+    "semua_modul_lulus": "Semua modul lulus",
+    "tersertifikasi": "Tersertifikasi",
+}
+DONE = ("semua_modul_lulus", "tersertifikasi")
+
+
+@dataclass(frozen=True)
+class Filters:
+    instansi_id: str | None = None
+    unit: str | None = None
+    start: dt.date | None = None  # "from", inclusive
+    end: dt.date | None = None  # "to", inclusive
+
+    def public(self) -> dict[str, str | None]:
+        return {
+            "instansi": self.instansi_id,
+            "unit": self.unit,
+            "from": self.start and self.start.isoformat(),
+            "to": self.end and self.end.isoformat(),
+        }
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(
+            422, "invalid_date", f"Tanggal '{name}' harus berformat TTTT-BB-HH, misalnya 2026-01-31."
+        ) from None
+
+
+def parse_filters(args: Mapping[str, str], instansi_id: str | None) -> Filters:
+    unit = (args.get("unit") or "").strip() or None
+    if unit and len(unit) > 200:
+        raise ApiError(422, "validation_error", "Nama unit paling banyak 200 karakter.")
+    start, end = _date(args.get("from"), "from"), _date(args.get("to"), "to")
+    if start and end and start > end:
+        raise ApiError(422, "invalid_period", "Tanggal 'from' harus sebelum atau sama dengan tanggal 'to'.")
+    return Filters(instansi_id, unit, start, end)
+
+
+def resolve_instansi(who: Principal, requested: str | None) -> str:
+    """HR sees its own instansi only; an admin names one; nobody else gets a report."""
+    if who.role == "hr":
+        if requested and requested != who.instansi_id:
+            raise ApiError(403, "forbidden_instansi", "Akun HR hanya dapat melihat laporan instansinya sendiri.")
+        assert who.instansi_id is not None  # HR accounts are bound to one instansi at creation
+        return who.instansi_id
+    if who.role == "admin":
+        if not requested:
+            raise ApiError(422, "instansi_required", "Pilih instansi dengan parameter 'instansi'.")
+        if db.session().get(Instansi, requested) is None:
+            raise not_found("Instansi tidak ditemukan.")
+        return requested
+    raise ApiError(403, "forbidden", "Anda tidak berhak mengakses laporan ini.")
+
+
+def _period(f: Filters) -> list[ColumnElement[bool]]:
+    zone = ZoneInfo(current_app.config["REPORT_TIMEZONE"])
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), zone)
+
+    out = [Attempt.submitted_at.is_not(None)]
+    if f.start:
+        out.append(Attempt.submitted_at >= midnight(f.start))
+    if f.end:
+        out.append(Attempt.submitted_at < midnight(f.end + dt.timedelta(days=1)))
+    return out
+
+
+def certified_learners() -> Subquery:
+    """The only place that knows about certificates: ids of learners holding one that counts
+    (status valid, not expired), each once. The table belongs to another part of the kit; while it
+    does not exist, nobody is certified.
+
+    Callers join this (one scan of certificates, then a hash or automatic index) rather than test
+    each row with EXISTS or IN, which plan badly at national scale on one database or the other.
+    """
+    insp = inspect(db.session().connection())
+    names = {c["name"] for c in insp.get_columns("certificates")} if insp.has_table("certificates") else set()
+    if "learner_id" not in names:
+        return select(Learner.id.label("learner_id")).where(false()).subquery("certified")
+    cert = table("certificates", column("learner_id"), column("status", String), column("valid_until", Date))
+    where = []
+    if "status" in names:
+        where.append(cert.c.status == "valid")
+    if "valid_until" in names:
+        where.append(cert.c.valid_until >= dt.datetime.now(ZoneInfo(current_app.config["REPORT_TIMEZONE"])).date())
+    return select(cert.c.learner_id).where(*where).distinct().subquery("certified")
+
+
+def quizzes() -> list[Quiz]:
+    return list(db.session().scalars(select(Quiz).order_by(Quiz.position)))
+
+
+def quiz_count() -> int:
+    return db.session().scalar(select(func.count()).select_from(Quiz)) or 0
+
+
+def roster_where(f: Filters) -> list[ColumnElement[bool]]:
+    out = []
+    if f.instansi_id is not None:
+        out.append(RosterEntry.instansi_id == f.instansi_id)
+    if f.unit:
+        out.append(RosterEntry.unit == f.unit)
+    return out
+
+
+def per_learner(f: Filters, quiz_ids: list[str], *, scoped: bool = True) -> Subquery:
+    """One row per learner with a submitted attempt in the period: which quizzes were tried and
+    passed, as bit masks (bit i = the i-th quiz), and the last submit.
+
+    Masks let one pass over the report index answer both "passed every quiz?" (passed = all bits)
+    and "how many passed quiz i?" (a sum over groups), with no per-(learner, quiz) intermediate rows.
+    """
+    if len(quiz_ids) > 62:
+        raise ApiError(500, "too_many_quizzes", "Laporan mendukung paling banyak 62 kuis.")
+    bit = case({q: 1 << i for i, q in enumerate(quiz_ids)}, value=Attempt.quiz_id, else_=0)
+    where = _period(f)
+    if scoped:
+        # Only learners on this roster: a range scan of the index per person, not the whole table.
+        on_roster = select(Learner.id).join(RosterEntry, RosterEntry.nip == Learner.nip).where(*roster_where(f))
+        where.append(Attempt.learner_id.in_(on_roster))
+    return (
+        select(
+            Attempt.learner_id,
+            func.sum(bit.distinct()).label("tried"),
+            func.coalesce(func.sum(case((Attempt.passed, bit)).distinct()), 0).label("passed"),
+            func.max(Attempt.submitted_at).label("last"),
+        )
+        .where(*where)
+        .group_by(Attempt.learner_id)
+        .subquery("per_learner")
+    )
+
+
+def full_mask(n_quizzes: int) -> int:
+    return (1 << n_quizzes) - 1
+
+
+def tally(
+    f: Filters, group: ColumnElement[Any], *, scoped: bool = True
+) -> tuple[dict[Any, dict[str, Any]], list[dict[str, Any]]]:
+    """Status counts per ``group`` (a roster column: unit or instansi_id) and per-quiz counts.
+
+    Three GROUP BY queries: roster size per group, certified people per group, and active people
+    per (group, tried mask, passed mask). "Belum mulai" is what remains of the roster.
+    """
+    s = db.session()
+    qs = quizzes()
+    ids = [q.id for q in qs]
+    full = full_mask(len(ids))
+    rows: dict[Any, dict[str, Any]] = {}
+
+    def row(key: Any) -> dict[str, Any]:
+        return rows.setdefault(key, {"roster": 0, **dict.fromkeys(STATUSES, 0)})
+
+    for key, n in s.execute(select(group, func.count()).where(*roster_where(f)).group_by(group)):
+        row(key)["roster"] = n
+    cert = certified_learners()
+    certified_per_group = (
+        select(group, func.count())
+        .join(Learner, Learner.nip == RosterEntry.nip)
+        .join(cert, cert.c.learner_id == Learner.id)
+        .where(*roster_where(f))
+        .group_by(group)
+    )
+    for key, n in s.execute(certified_per_group):
+        row(key)["tersertifikasi"] = n
+    pl = per_learner(f, ids, scoped=scoped)
+    # Certified people are already counted above; summing a flag (rather than grouping by it)
+    # keeps the groups few.
+    certified_here = func.sum(case((cert.c.learner_id.is_not(None), 1), else_=0))
+    active = (
+        select(group, pl.c.tried, pl.c.passed, func.count(), certified_here)
+        .select_from(pl)
+        .join(Learner, Learner.id == pl.c.learner_id)
+        .join(RosterEntry, RosterEntry.nip == Learner.nip)
+        .outerjoin(cert, cert.c.learner_id == Learner.id)
+        .where(*roster_where(f))
+        .group_by(group, pl.c.tried, pl.c.passed)
+    )
+    if s.get_bind().dialect.name == "postgresql":
+        # A parallel plan makes every worker rebuild the whole per-learner aggregate under its own
+        # hash table (three times the work on two cores); the serial plan is one merge join.
+        s.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    tried = [0] * len(ids)
+    passed = [0] * len(ids)
+    for key, tried_mask, passed_mask, n, n_certified in s.execute(active):
+        row(key)["semua_modul_lulus" if ids and passed_mask == full else "sedang_berjalan"] += n - (n_certified or 0)
+        for i in range(len(ids)):
+            tried[i] += n if tried_mask >> i & 1 else 0
+            passed[i] += n if passed_mask >> i & 1 else 0
+    for r in rows.values():
+        r["belum_mulai"] = r["roster"] - r["sedang_berjalan"] - r["semua_modul_lulus"] - r["tersertifikasi"]
+        with_percent(r)
+    roster_total = sum(r["roster"] for r in rows.values())
+    modules = [module_row(q, tried[i], passed[i], roster_total) for i, q in enumerate(qs)]
+    return rows, modules
+
+
+def with_percent(row: dict[str, Any]) -> dict[str, Any]:
+    done = row["semua_modul_lulus"] + row["tersertifikasi"]
+    row["persen_selesai"] = round(100 * done / row["roster"], 1) if row["roster"] else None
+    return row
+
+
+def completion(f: Filters) -> dict[str, Any]:
+    """Totals, by unit and by module, for one instansi (and optionally one unit and period)."""
+    assert f.instansi_id is not None
+    instansi = db.session().get(Instansi, f.instansi_id)
+    if instansi is None:
+        raise not_found("Instansi tidak ditemukan.")
+    units, modules = tally(f, RosterEntry.unit)
+    totals = with_percent({k: sum(u[k] for u in units.values()) for k in ("roster", *STATUSES)})
+    return {
+        "instansi": {"id": instansi.id, "name": instansi.name},
+        "filters": f.public(),
+        "generated_at": utcnow().isoformat(),
+        "status_labels": LABELS,
+        "quiz_count": len(modules),
+        "totals": totals,
+        "not_on_roster": _not_on_roster(f),
+        "by_unit": [{"unit": u, **units[u]} for u in sorted(units, key=str.casefold)],
+        "by_module": modules,
+        "last_roster_upload": _last_upload(f.instansi_id),
+    }
+
+
+def module_row(quiz: Quiz, tried: int, passed: int, roster: int) -> dict[str, Any]:
+    return {
+        "quiz_id": quiz.id,
+        "module_id": quiz.module_id,
+        "title": quiz.title,
+        "roster": roster,
+        "belum_mencoba": roster - tried,
+        "mencoba_belum_lulus": tried - passed,
+        "lulus": passed,
+        "persen_lulus": round(100 * passed / roster, 1) if roster else None,
+    }
+
+
+def _not_on_roster(f: Filters) -> int:
+    """Registered learners who name this instansi but are not on its roster: a hint the roster is stale."""
+    on_roster = exists().where(RosterEntry.instansi_id == f.instansi_id, RosterEntry.nip == Learner.nip)
+    where = [Learner.instansi_id == f.instansi_id, ~on_roster]
+    if f.unit:
+        where.append(Learner.unit == f.unit)
+    return db.session().scalar(select(func.count()).select_from(Learner).where(*where)) or 0
+
+
+def _last_upload(instansi_id: str) -> str | None:
+    at = db.session().scalar(
+        select(AuditEvent.at)
+        .where(AuditEvent.action == "roster_upload", AuditEvent.target == f"instansi:{instansi_id}")
+        .order_by(AuditEvent.at.desc())
+        .limit(1)
+    )
+    return at.isoformat() if at else None
+
+
+def roster_summary(instansi_id: str) -> dict[str, Any]:
+    """How many people are on the roster and when it was last uploaded (for the upload page)."""
+    instansi = db.session().get(Instansi, instansi_id)
+    size = db.session().scalar(select(func.count()).where(RosterEntry.instansi_id == instansi_id)) or 0
+    return {"instansi": instansi.name if instansi else instansi_id, "size": size, "last": _last_upload(instansi_id)}
+
+
+def units(instansi_id: str) -> list[str]:
+    rows = db.session().scalars(
+        select(RosterEntry.unit).where(RosterEntry.instansi_id == instansi_id).distinct().order_by(RosterEntry.unit)
+    )
+    return list(rows)

@@ -1,0 +1,257 @@
+"""Roster upload: read a CSV or XLSX staff list, check every row, then replace the instansi's roster.
+
+A file with any bad row is refused whole, with every problem listed by row number, so HR fixes the
+file once and uploads again; nothing is written until the whole file is clean.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, insert, select, update
+
+from netralitas.errors import InvalidNIP
+from netralitas.nip import parse_nip
+from quiz_server import db
+from quiz_server.errors import ApiError
+from quiz_server.models import RosterEntry
+from quiz_server.models.base import utcnow
+from quiz_server.services import audit
+
+MAX_LENGTH = 200
+MAX_LISTED_PROBLEMS = 500  # enough to fix a file; a 100,000-row mistake does not need 100,000 lines
+# Accepted column titles (compared lower-case, spaces and underscores collapsed), Indonesian and English.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "nip": ("nip", "ni pppk", "nip/ni pppk", "nip / ni pppk"),
+    "name": ("nama", "nama lengkap", "name", "full name"),
+    "unit": ("unit", "unit kerja", "satuan kerja", "work unit"),
+    "position": ("jabatan", "nama jabatan", "position", "job title"),
+    "kind": ("jenis", "jenis asn", "kind", "type"),  # optional: PNS or PPPK
+}
+REQUIRED = ("nip", "name", "unit", "position")
+TITLES = {"nip": "NIP", "name": "nama", "unit": "unit", "position": "jabatan", "kind": "jenis"}
+_SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?[eE]\+?\d+$")
+
+
+@dataclass(frozen=True)
+class Person:
+    nip: str
+    name: str
+    unit: str
+    position: str
+
+
+def _rejected(problems: list[dict[str, Any]]) -> ApiError:
+    n_rows = len({p["row"] for p in problems})
+    return ApiError(
+        422,
+        "roster_invalid",
+        f"Berkas ditolak: {n_rows} baris bermasalah. Tidak ada data yang diimpor; perbaiki berkas lalu unggah lagi.",
+        problems=problems[:MAX_LISTED_PROBLEMS],
+        problem_count=len(problems),
+    )
+
+
+def _key(title: object) -> str:
+    return " ".join(str(title or "").replace("_", " ").split()).lower()
+
+
+def _header_map(header: list[object]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, title in enumerate(header):
+        for field, names in COLUMNS.items():
+            if _key(title) in names and field not in found:
+                found[field] = index
+    missing = [TITLES[f] for f in REQUIRED if f not in found]
+    if missing:
+        raise ApiError(
+            422,
+            "roster_columns",
+            f"Kolom wajib tidak ditemukan: {', '.join(missing)}. Baris pertama berkas harus berisi judul kolom "
+            "NIP, nama, unit, jabatan (boleh juga: NIP, name, unit, position).",
+        )
+    return found
+
+
+def _csv_rows(data: bytes) -> Iterator[list[object]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # "CSV" saved by Excel on Windows
+    first = text.split("\n", 1)[0]
+    # Excel in an Indonesian locale separates with ';' (the comma is the decimal mark there).
+    delimiter = max(";,\t", key=first.count)
+    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ApiError(
+            422, "roster_unreadable", "Berkas XLSX tidak dapat dibaca. Simpan ulang sebagai .xlsx atau .csv."
+        ) from None
+    try:
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            yield list(row)
+    finally:
+        book.close()
+
+
+def read_table(data: bytes) -> Iterator[list[object]]:
+    """Rows of the first sheet (XLSX, recognised by its zip signature) or of the CSV text."""
+    if not data.strip():
+        raise ApiError(422, "roster_empty", "Berkas kosong. Isi dengan kolom NIP, nama, unit, jabatan.")
+    return _xlsx_rows(data) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
+
+
+def _nip_text(value: object) -> tuple[str, str | None]:
+    """The NIP as text, or a message when a spreadsheet has already destroyed it."""
+    if (isinstance(value, int | float) and not isinstance(value, bool)) or _SCIENTIFIC.match(str(value).strip()):
+        # A spreadsheet number keeps only 15 significant digits: the last digits of an NIP are gone.
+        return "", (
+            "NIP tersimpan sebagai angka sehingga digit terakhirnya hilang. "
+            "Format kolom NIP sebagai Teks, lalu isi ulang."
+        )
+    return str(value or "").strip(), None
+
+
+def _check_nip(value: object, kind: str) -> tuple[str | None, str | None]:
+    text, problem = _nip_text(value)
+    if problem:
+        return None, problem
+    kinds = [kind] if kind else ["pns", "pppk"]
+    first_error: InvalidNIP | None = None
+    for k in kinds:
+        try:
+            return parse_nip(text, k).digits, None
+        except InvalidNIP as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    return None, first_error.message
+
+
+def _check_count(n: int) -> None:
+    limit = current_app.config["MAX_ROSTER_ROWS"]
+    if n > limit:
+        raise ApiError(422, "roster_too_many_rows", f"Berkas berisi lebih dari {limit:_} baris data.".replace("_", "."))
+
+
+def validate(records: Iterable[tuple[int, dict[str, object]]]) -> list[Person]:
+    """Check every record (row number, fields); return the people, or raise with every problem."""
+    people: list[Person] = []
+    problems: list[dict[str, Any]] = []
+    first_row: dict[str, int] = {}
+    for row, fields in records:
+        bad = []
+        kind = _key(fields.get("kind"))
+        if kind not in ("", "pns", "pppk"):
+            bad.append(("kind", "Jenis harus PNS atau PPPK (atau kosongkan kolom jenis)."))
+            kind = ""
+        if fields.get("nip") in (None, ""):
+            bad.append(("nip", "NIP wajib diisi."))
+            nip = None
+        else:
+            nip, message = _check_nip(fields["nip"], kind)
+            if message:
+                bad.append(("nip", message))
+        text = {f: " ".join(str(fields.get(f) or "").split()) for f in ("name", "unit", "position")}
+        for field, value in text.items():
+            if not value:
+                bad.append((field, f"Kolom {TITLES[field]} wajib diisi."))
+            elif len(value) > MAX_LENGTH:
+                bad.append((field, f"Kolom {TITLES[field]} paling banyak {MAX_LENGTH} karakter."))
+        if nip and nip in first_row:
+            bad.append(("nip", f"NIP ini sudah ada di baris {first_row[nip]}."))
+        elif nip:
+            first_row[nip] = row
+        if bad:
+            problems.extend({"row": row, "field": TITLES[f], "message": m} for f, m in bad)
+        elif nip:
+            people.append(Person(nip, text["name"], text["unit"], text["position"]))
+    if problems:
+        raise _rejected(problems)
+    if not people:
+        raise ApiError(422, "roster_empty", "Berkas tidak berisi satu baris data pun di bawah judul kolom.")
+    return people
+
+
+def parse_file(data: bytes) -> list[Person]:
+    """Rows are numbered as a spreadsheet shows them: the title row is row 1."""
+    rows = enumerate(read_table(data), start=1)
+    header: dict[str, int] | None = None
+    records: list[tuple[int, dict[str, object]]] = []
+    for number, cells in rows:
+        if not any(str(c).strip() for c in cells if c is not None):
+            continue  # blank lines, and the empty rows spreadsheets leave at the end
+        if header is None:
+            header = _header_map(cells)
+            continue
+        records.append((number, {f: cells[i] if i < len(cells) else None for f, i in header.items()}))
+        _check_count(len(records))
+    if header is None:
+        raise ApiError(422, "roster_empty", "Berkas kosong. Isi dengan kolom NIP, nama, unit, jabatan.")
+    return validate(records)
+
+
+def parse_json_rows(rows: object) -> list[Person]:
+    """``[{"nip", "nama"|"name", "unit", "jabatan"|"position"}, ...]``; row 1 is the first item."""
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ApiError(422, "validation_error", "Isian 'rows' harus berupa daftar objek {nip, nama, unit, jabatan}.")
+    _check_count(len(rows))
+    records = []
+    for number, item in enumerate(rows, start=1):
+        by_key = {_key(k): v for k, v in item.items()}
+        fields = {f: next((by_key[n] for n in names if n in by_key), None) for f, names in COLUMNS.items()}
+        records.append((number, fields))
+    return validate(records)
+
+
+def replace(instansi_id: str, people: list[Person], actor: str, source: str) -> dict[str, int]:
+    """Make the instansi's roster exactly ``people``: add, update, and remove who is no longer listed."""
+    now = utcnow()
+    with db.write() as s:
+        existing = {
+            row.nip: row
+            for row in s.execute(
+                select(RosterEntry.id, RosterEntry.nip, RosterEntry.name, RosterEntry.unit, RosterEntry.position).where(
+                    RosterEntry.instansi_id == instansi_id
+                )
+            )
+        }
+        added, changed = [], []
+        for p in people:
+            old = existing.pop(p.nip, None)
+            values = {"name": p.name, "unit": p.unit, "position": p.position, "uploaded_at": now, "uploaded_by": actor}
+            if old is None:
+                added.append({"instansi_id": instansi_id, "nip": p.nip, **values})
+            elif (old.name, old.unit, old.position) != (p.name, p.unit, p.position):
+                changed.append({"id": old.id, **values})
+        gone = [row.id for row in existing.values()]
+        if added:
+            s.execute(insert(RosterEntry), added)
+        if changed:
+            s.execute(update(RosterEntry), changed)  # bulk UPDATE by primary key
+        for i in range(0, len(gone), 1000):
+            s.execute(delete(RosterEntry).where(RosterEntry.id.in_(gone[i : i + 1000])))
+        counts = {
+            "rows": len(people),
+            "added": len(added),
+            "updated": len(changed),
+            "removed": len(gone),
+            "unchanged": len(people) - len(added) - len(changed),
+        }
+        audit.record(s, actor, "roster_upload", f"instansi:{instansi_id}", source=source, **counts)
+    return counts

@@ -1,0 +1,26 @@
+"""Admin page /admin/laporan: national completion figures, aggregates only, small groups hidden."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from quiz_server.errors import ApiError
+from quiz_server.services import national, reports
+from quiz_server.services.reports import LABELS, Filters
+from quiz_server.views.staff import staff_page
+
+bp = Blueprint("admin_reports", __name__)
+
+
+@bp.get("/admin/laporan")
+@staff_page("admin")
+def national_page():
+    problem = None
+    try:
+        f = reports.parse_filters(request.args, None)
+    except ApiError as exc:
+        f, problem = Filters(), exc.message
+    data = national.national(Filters(None, None, f.start, f.end))
+    return render_template(
+        "admin/laporan.html", data=data, f=f, problem=problem, labels=LABELS
+    ), 422 if problem else 200
