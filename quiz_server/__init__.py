@@ -7,8 +7,14 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from quiz_server.config import build_config, default_instance_path
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, url_map, **kwargs) -> None:
+        super().__init__(url_map, **{"max": 2**31 - 1, **kwargs})
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     if hops := int(app.config.get("PROXY_HOPS", 0)):  # behind nginx: trust its X-Forwarded-* headers
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.url_map.converters["int"] = BoundedInt  # ids beyond a database integer: 404, not an overflow
     db.init_app(app)
     errors.init_app(app)
     security.init_app(app)

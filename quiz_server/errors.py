@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -88,6 +88,12 @@ def init_app(app: Flask) -> None:
         log.warning("database unavailable: %s", exc)
         code, message = _db_fault(exc)
         return error_response(503, code, message, {"Retry-After": "5"})
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _bad_value(exc: Exception):
+        # A value the database cannot hold (an id or number far out of range): bad input, not a fault.
+        return error_response(422, "invalid_value", "Nilai yang dikirim di luar batas yang diterima.")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -84,3 +84,13 @@ def test_injection_strings_are_stored_as_text_and_escaped(live):
     for evil in INJECTIONS:
         r = live.api().post("/api/v1/auth/token", json={"nip": evil, "password": evil})
         assert r.status_code in (401, 422)
+
+
+def test_out_of_range_numbers_are_refused_not_overflowing(live):
+    _, api = live.register()
+    huge = "9" * 30
+    r = api.get(f"/api/v1/workshops/{huge}/current")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    r = api.post("/api/v1/quizzes/m01/attempts", json={"workshop_id": int(huge)})
+    assert r.status_code in (404, 422), r.text
+    assert live.sql("SELECT count(*) FROM attempts")[0][0] == 0
