@@ -50,11 +50,20 @@ def pair(tmp_path) -> Iterator[Pair]:
         try:
             for i in range(2):
                 port = free_port()
-                env = {**os.environ, "DATABASE_URL": db_url, "NETRALITAS_CONTENT": str(MINI),
-                       "NETRALITAS_INSTANCE": str(tmp_path / f"inst{i}"), "NETRALITAS_SECRET_KEY": secret,
-                       "CERTIFICATE_KEY_PATH": str(tmp_path / "kunci-sertifikat.pem")}
-                proc = subprocess.Popen([str(BIN / "netralitas"), "serve", "--port", str(port), "--workers", "2"],
-                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                env = {
+                    **os.environ,
+                    "DATABASE_URL": db_url,
+                    "NETRALITAS_CONTENT": str(MINI),
+                    "NETRALITAS_INSTANCE": str(tmp_path / f"inst{i}"),
+                    "NETRALITAS_SECRET_KEY": secret,
+                    "CERTIFICATE_KEY_PATH": str(tmp_path / "kunci-sertifikat.pem"),
+                }
+                proc = subprocess.Popen(
+                    [str(BIN / "netralitas"), "serve", "--port", str(port), "--workers", "2"],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 procs.append(proc)
                 urls.append(f"http://127.0.0.1:{port}")
                 wait_healthy(f"{urls[-1]}/healthz", proc, 90)  # one at a time: both migrate the same schema
@@ -68,8 +77,14 @@ def pair(tmp_path) -> Iterator[Pair]:
 
 def test_attempt_started_on_one_is_submitted_on_the_other(pair):
     a, b = pair.urls
-    body = {"nip": next_nip(), "name": "Dua Server", "email": "d@example.go.id", "instansi_id": "bkn", "unit": "U",
-            "password": "rahasia-sekali-123"}
+    body = {
+        "nip": next_nip(),
+        "name": "Dua Server",
+        "email": "d@example.go.id",
+        "instansi_id": "bkn",
+        "unit": "U",
+        "password": "rahasia-sekali-123",
+    }
     reg = requests.post(f"{a}/api/v1/learners", json=body, timeout=30)
     assert reg.status_code == 201, reg.text
     token = reg.json()["token"]
@@ -85,8 +100,12 @@ def test_attempt_started_on_one_is_submitted_on_the_other(pair):
     class _Live:  # answers_for reads the key from the database, like a grader
         sql = staticmethod(pair.sql)
 
-    r = requests.post(f"{b}/api/v1/attempts/{attempt['id']}/submit", json={"answers": answers_for(_Live, attempt)},
-                      headers=h, timeout=30)
+    r = requests.post(
+        f"{b}/api/v1/attempts/{attempt['id']}/submit",
+        json={"answers": answers_for(_Live, attempt)},
+        headers=h,
+        timeout=30,
+    )
     assert r.status_code == 200 and r.json()["result"]["percent"] == 100.0
     progress = requests.get(f"{a}/api/v1/me/progress", headers=h, timeout=30).json()
     assert progress["modules"][0]["best_percent"] == 100.0
@@ -95,11 +114,22 @@ def test_attempt_started_on_one_is_submitted_on_the_other(pair):
 def test_login_rate_limit_holds_across_both(pair):
     a, b = pair.urls
     nip = next_nip()
-    requests.post(f"{a}/api/v1/learners", json={"nip": nip, "name": "N", "email": "n@example.go.id",
-                                                "instansi_id": "bkn", "unit": "U", "password": "rahasia-sekali-123"},
-                  timeout=30)
+    requests.post(
+        f"{a}/api/v1/learners",
+        json={
+            "nip": nip,
+            "name": "N",
+            "email": "n@example.go.id",
+            "instansi_id": "bkn",
+            "unit": "U",
+            "password": "rahasia-sekali-123",
+        },
+        timeout=30,
+    )
     codes = [
-        requests.post(f"{(a, b)[i % 2]}/api/v1/auth/token", json={"nip": nip, "password": "salah"}, timeout=30).status_code
+        requests.post(
+            f"{(a, b)[i % 2]}/api/v1/auth/token", json={"nip": nip, "password": "salah"}, timeout=30
+        ).status_code
         for i in range(12)
     ]
     assert codes[:10] == [401] * 10
@@ -109,12 +139,83 @@ def test_login_rate_limit_holds_across_both(pair):
 def test_web_session_from_one_works_on_the_other(pair):
     a, b = pair.urls
     nip = next_nip()
-    requests.post(f"{a}/api/v1/learners", json={"nip": nip, "name": "Sesi", "email": "s@example.go.id",
-                                                "instansi_id": "bkn", "unit": "U", "password": "rahasia-sekali-123"},
-                  timeout=30)
+    requests.post(
+        f"{a}/api/v1/learners",
+        json={
+            "nip": nip,
+            "name": "Sesi",
+            "email": "s@example.go.id",
+            "instansi_id": "bkn",
+            "unit": "U",
+            "password": "rahasia-sekali-123",
+        },
+        timeout=30,
+    )
     s = requests.Session()
     page = s.get(f"{a}/masuk", timeout=30).text
     csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
     s.post(f"{a}/masuk", data={"nip": nip, "password": "rahasia-sekali-123", "csrf_token": csrf}, timeout=30)
     dash = s.get(f"{b}/", timeout=30)
     assert "Sesi" in dash.text and "Keluar" in dash.text
+
+
+def test_workshop_board_on_one_sees_answers_given_on_the_other(pair, tmp_path):
+    a, b = pair.urls
+    env = {
+        **os.environ,
+        "DATABASE_URL": pair.db_url,
+        "NETRALITAS_CONTENT": str(MINI),
+        "NETRALITAS_INSTANCE": str(tmp_path / "cli"),
+    }
+    made = subprocess.run(
+        [str(BIN / "netralitas"), "users", "add", "pelatih-dua", "--role", "trainer", "--password-stdin"],
+        env=env,
+        input="kata-sandi-pelatih\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    tok = requests.post(
+        f"{a}/api/v1/auth/token", json={"username": "pelatih-dua", "password": "kata-sandi-pelatih"}, timeout=30
+    ).json()["token"]
+    th = {"Authorization": f"Bearer {tok}"}
+    ws = requests.post(
+        f"{a}/api/v1/workshops",
+        json={"title": "Dua server", "date": "2026-11-23", "place": "Aula", "quiz_id": "m01", "mode": "live"},
+        headers=th,
+        timeout=30,
+    )
+    ws = ws.json()["workshop"]
+    reg = requests.post(
+        f"{b}/api/v1/learners",
+        json={
+            "nip": next_nip(),
+            "name": "Peserta",
+            "email": "p@example.go.id",
+            "instansi_id": "bkn",
+            "unit": "U",
+            "password": "rahasia-sekali-123",
+        },
+        timeout=30,
+    )
+    lh = {"Authorization": f"Bearer {reg.json()['token']}"}
+    assert (
+        requests.post(
+            f"{b}/api/v1/workshops/join", json={"join_code": ws["join_code"]}, headers=lh, timeout=30
+        ).status_code
+        == 201
+    )
+    assert requests.post(f"{a}/api/v1/workshops/{ws['id']}/next", headers=th, timeout=30).status_code == 200
+    current = requests.get(f"{b}/api/v1/workshops/{ws['id']}/current", headers=lh, timeout=30).json()
+    question = current.get("question") or current
+    choice = question["choices"][0]["id"]
+    answered = requests.post(
+        f"{b}/api/v1/workshops/{ws['id']}/answer",
+        json={"question_index": 0, "choices": [choice]},
+        headers=lh,
+        timeout=30,
+    )
+    assert answered.status_code == 200, answered.text
+    board = requests.get(f"{a}/api/v1/workshops/{ws['id']}/board", headers=th, timeout=30).json()
+    assert (board["participants"], board["answered"]) == (1, 1)
