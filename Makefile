@@ -16,10 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/netralitas up
 
-## Set up, lint and run the whole test suite.
+## Set up, lint and run the whole test suite (two pytest workers: most tests wait on servers).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
