@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 import sys
@@ -15,24 +14,13 @@ from grading import builder, sync
 from grading import certify as certification
 from grading import collect as collecting
 from grading.server import StaffClient
-from netralitas.cli import DEFAULT_CONTENT
+from netralitas.cli import DEFAULT_CONTENT, friendly
 from netralitas.content.loader import load_course
 from netralitas.errors import NetralitasError
 
 BIN = Path(sys.executable).parent
 # Learner code runs in nbgrader's kernels; they inherit nothing that opens the server or its data.
 _SECRET_ENV = ("NETRALITAS_TOKEN", "DATABASE_URL", "NETRALITAS_SECRET_KEY", "TEST_DATABASE_URL", "PGPASSWORD")
-
-
-def friendly(fn: Callable) -> Callable:
-    @functools.wraps(fn)
-    def inner(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except NetralitasError as exc:
-            raise click.ClickException(f"[{exc.code}] {exc.message}") from None
-
-    return inner
 
 
 def _nbgrader_env() -> dict[str, str]:

@@ -7,8 +7,10 @@ loaded only when called, so this module imports neither Flask nor nbgrader.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -16,8 +18,22 @@ import click
 
 from netralitas.content import models
 from netralitas.content.loader import check_content
+from netralitas.errors import NetralitasError
 
 DEFAULT_CONTENT = Path(os.environ.get("NETRALITAS_CONTENT", Path(__file__).resolve().parent.parent / "content"))
+
+
+def friendly(fn: Callable) -> Callable:
+    """Turn domain errors into click errors (their Indonesian message, exit status 1)."""
+
+    @functools.wraps(fn)
+    def inner(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except NetralitasError as exc:
+            raise click.ClickException(f"[{exc.code}] {exc.message}") from None
+
+    return inner
 
 
 class PluginGroup(click.Group):

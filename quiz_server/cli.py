@@ -7,18 +7,17 @@ with their Indonesian message, never a traceback.
 from __future__ import annotations
 
 import csv
-import functools
 import os
 import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 from sqlalchemy import func, select
 
+from netralitas.cli import friendly
 from netralitas.content.loader import load_course
 from netralitas.errors import NetralitasError
 from quiz_server import create_app, db
@@ -28,19 +27,6 @@ from quiz_server.services import accounts
 from quiz_server.services import content as content_service
 
 SAMPLE_INSTANSI = Path(__file__).resolve().parent / "data" / "instansi.csv"
-
-
-def friendly(fn: Callable) -> Callable:
-    """Turn domain errors into click errors (message, exit status 1)."""
-
-    @functools.wraps(fn)
-    def inner(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except NetralitasError as exc:
-            raise click.ClickException(f"[{exc.code}] {exc.message}") from None
-
-    return inner
 
 
 def _app():
