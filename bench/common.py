@@ -6,7 +6,6 @@ import os
 import platform
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,7 +129,3 @@ def drive(name: str, clients: int, jobs: list[list[Callable[[requests.Session], 
 
 def header() -> str:
     return "| endpoint | clients | ok | errors | req/s | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|"
-
-
-def median(xs: list[float]) -> float:
-    return statistics.median(xs) if xs else float("nan")
