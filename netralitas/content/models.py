@@ -60,6 +60,17 @@ class InForce(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class OfficialText(Strict):
+    """Where the article's official wording was read, and a short quote of it."""
+
+    source: HttpUrl = Field(description="JDIH BPK, peraturan.go.id, the MK decision PDF, ...")
+    quote: Text = Field(description="Short quote of the article the rule rests on")
+    checked_on: dt.date
+
+
+TrainerNote = Field(default=None, description="Shown only in trainer material, never to learners")
+
+
 class Rule(Strict):
     id: Id
     instrument: Text = Field(description="e.g. 'PP 94/2021'")
@@ -70,7 +81,12 @@ class Rule(Strict):
     in_force: InForce
     sources: list[HttpUrl | Annotated[str, Field(pattern=r"^SEED-\d$")]] = Field(min_length=1)
     confidence: Confidence
-    note: Text | None = Field(default=None, description="Conflicts or caveats from the fact sheet")
+    official_text: OfficialText | None = Field(
+        default=None, description="The official text this entry was checked against"
+    )
+    note: Text | None = Field(
+        default=None, description="Trainer-only: conflicts, caveats and what could not be checked"
+    )
 
     @property
     def citation(self) -> str:
@@ -139,6 +155,7 @@ class Question(Strict):
     difficulty: Difficulty
     topics: list[Id] = Field(min_length=1)
     graded: bool = True
+    trainer_note: Text | None = TrainerNote
 
 
 class QuestionBank(Strict):
@@ -168,6 +185,7 @@ class Case(Strict):
     sanction_range: Text
     analysis: Text
     topics: list[Id] = Field(min_length=1)
+    trainer_note: Text | None = TrainerNote
 
     @model_validator(mode="after")
     def _no_violation_is_alone(self) -> Case:
@@ -197,6 +215,7 @@ class ClassificationExercise(Strict):
     instructions: Text
     items: list[ClassificationItem] = Field(min_length=4)
     points: int = Field(ge=1)
+    trainer_note: Text | None = TrainerNote
 
 
 class RubricRow(Strict):
@@ -212,6 +231,7 @@ class CaseAnalysisExercise(Strict):
     rubric: list[RubricRow] = Field(min_length=2)
     model_answer: Text
     rules: list[Id] = Field(min_length=1)
+    trainer_note: Text | None = TrainerNote
 
 
 class ExerciseFile(Strict):
@@ -230,6 +250,7 @@ class LessonMeta(Strict):
     summary_en: Text
     objectives: list[Text] = Field(min_length=1)
     rules: list[Id] = Field(min_length=1)
+    trainer_note: Text | None = TrainerNote
 
 
 class Lesson(BaseModel):
