@@ -99,6 +99,39 @@ def content_check(path: Path) -> None:
     )
 
 
+@content.command("lint")
+@click.option("--module", "modules", multiple=True, help="Hanya temuan modul ini (mis. m02); boleh diulang.")
+@content_path
+def content_lint(path: Path, modules: tuple[str, ...]) -> None:
+    """Periksa mutu konten di PATH: soal kembar, petunjuk kunci, keraguan dan tanda internal di teks peserta.
+
+    Setiap temuan dicetak satu baris: berkas, id butir, kode, dan cara
+    memperbaikinya. Status keluar 1 bila ada temuan (atau bila konten tidak
+    lolos ``content check``).
+    """
+    from netralitas.content.lint import lint_path
+
+    loaded, problems, findings = lint_path(path)
+    if loaded is None:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        click.echo("Konten tidak dapat dimuat; perbaiki dulu masalah 'content check' di atas.", err=True)
+        raise SystemExit(1)
+    if modules:
+        dirs = [f"/modules/{mod.ref.dir}/" for mod in loaded.modules if mod.id in modules]
+        problems = [p for p in problems if any(d in p.file for d in dirs)]
+        findings = [f for f in findings if f.module in modules]
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    for finding in findings:
+        click.echo(str(finding), err=True)
+    if problems or findings:
+        check = f"{len(problems)} masalah 'content check' dan " if problems else ""
+        click.echo(f"{check}{len(findings)} temuan lint.", err=True)
+        raise SystemExit(1)
+    click.echo(f"Lint bersih: tidak ada temuan ({len(loaded.modules)} modul).")
+
+
 @content.command("schema")
 @click.option("--check", is_flag=True, help="Gagal bila skema di content/schema/ sudah usang.")
 @content_path

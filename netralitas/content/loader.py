@@ -250,8 +250,13 @@ def _cross_check(
             )
 
 
-def check_content(root: str | Path) -> tuple[m.LoadedCourse | None, list[Problem]]:
-    """Load and check everything under ``root``; never raises for content faults."""
+def load_with_problems(root: str | Path) -> tuple[m.LoadedCourse | None, list[Problem]]:
+    """Load and check everything under ``root``; return the course whenever it could be built.
+
+    Unlike :func:`check_content`, a course whose files all parse and validate comes back even when
+    cross-checks failed (an unknown rule id, a bank too small): tools that only read it, such as
+    ``content lint``, can still run while rule ids wait to be added to the catalogue.
+    """
     root = Path(root).resolve()
     out = _Collector(root)
     course = _validate(m.Course, _read_yaml(root / "course.yaml", out), root / "course.yaml", out)
@@ -268,9 +273,18 @@ def check_content(root: str | Path) -> tuple[m.LoadedCourse | None, list[Problem
         modules = [mod for ref in course.modules if (mod := _load_module(ref, root, out))]
         if catalogue:
             _cross_check(course, rules, modules, root, out)
-    if out.problems or course is None:
+    if course is None or catalogue is None or len(modules) != len(course.modules):
         return None, out.problems
-    return m.LoadedCourse(course=course, rules=rules, modules=modules), []
+    return m.LoadedCourse(course=course, rules=rules, modules=modules), out.problems
+
+
+def check_content(root: str | Path) -> tuple[m.LoadedCourse | None, list[Problem]]:
+    """Load and check everything under ``root``; never raises for content faults.
+
+    Returns the course and no problems, or ``None`` and every problem.
+    """
+    loaded, problems = load_with_problems(root)
+    return (None, problems) if problems else (loaded, [])
 
 
 def load_course(root: str | Path) -> m.LoadedCourse:
