@@ -63,12 +63,12 @@ def note(text: str, tone: str = "info") -> str:
 
 
 def rule_item(rule: Rule) -> str:
-    """One cited rule: citation, title, how sure the kit is, and the caveat when there is one."""
+    """One cited rule: citation, title and how sure the kit is. A rule's ``note`` is trainer-only
+    (research caveats) and never reaches a learner."""
     sure = labels.CONFIDENCE[rule.confidence]
     warn = rule.confidence is Confidence.UNVERIFIED
     badge = f'<span style="color:{_TONES["warn" if warn else "info"]}">[{esc(sure)}]</span>'
-    caveat = f"<br><small>Catatan: {esc(rule.note)}</small>" if rule.note else ""
-    return f"<li><b>{esc(rule.citation)}</b> — {esc(rule.title)} {badge}{caveat}</li>"
+    return f"<li><b>{esc(rule.citation)}</b> — {esc(rule.title)} {badge}</li>"
 
 
 def rule_list(rules: Iterable[Rule]) -> str:

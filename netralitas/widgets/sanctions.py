@@ -93,9 +93,8 @@ def _card(rule: Rule) -> str:
         else ""
     )
     period_html = f"<br><small>{esc(period)}</small>" if period else ""
-    caveat = f"<br><small>Catatan: {esc(rule.note)}</small>" if rule.note else ""
     return (
         f'<div style="border-bottom:1px solid #ddd;padding:.4em 0"><b>{esc(rule.citation)}</b> — {esc(rule.title)}'
         f"<br>{esc(rule.summary.id)}<br><i>{esc(labels.SANCTION[rule.sanction.kind])}</i>{detail}"
-        f"<br><small>Tingkat kepastian: {esc(labels.CONFIDENCE[rule.confidence])}</small>{period_html}{caveat}</div>"
+        f"<br><small>Tingkat kepastian: {esc(labels.CONFIDENCE[rule.confidence])}</small>{period_html}</div>"
     )
