@@ -1,9 +1,13 @@
-"""Question types and scoring. The server scores; clients never see the key.
+"""Question types: the one registry that the content model, the content checks and scoring read.
 
-Each type is a small registered class with ``score(question, answer) -> Result``.
-Every question is worth one point and scored all-or-nothing: a multiple-answer
-question counts only when exactly the correct set is chosen (documented in
-docs/scoring.md), which keeps scores comparable across types.
+Each type is a small registered class that says what a well-formed question of that type looks like
+(how many choices, how many correct, fixed choice texts, whether it needs a situation text) and how it
+is scored: ``score(question, answer) -> Result``. The server scores; clients never see the key.
+Every question is worth one point and scored all-or-nothing: a multiple-answer question counts only
+when exactly the correct set is chosen, which keeps scores comparable across types.
+
+A new type is one class here with ``@register``; the content model's ``type`` field, its JSON
+Schema, ``netralitas content check`` and every scorer pick it up.
 """
 
 from __future__ import annotations
@@ -28,7 +32,15 @@ class Result:
 class QuestionType:
     name: ClassVar[str]
     min_selected: ClassVar[int] = 1
-    max_selected: ClassVar[int | None] = 1
+    max_selected: ClassVar[int | None] = 1  # None: any number of choices may be selected
+    choices: ClassVar[tuple[int, int]] = (3, 5)  # allowed number of choices (min, max)
+    fixed_texts: ClassVar[tuple[str, ...] | None] = None  # e.g. ("Benar", "Salah")
+    needs_scenario: ClassVar[bool] = False
+    key_hint: ClassVar[str] = "tepat 1"  # how many correct choices, as told to an author
+
+    def key_ok(self, correct: int, total: int) -> bool:
+        """Whether ``correct`` correct choices out of ``total`` make a well-formed key."""
+        return correct == 1
 
     def score(self, question: KeyedQuestion, answer: Iterable[str]) -> Result:
         chosen = set(answer)
@@ -51,19 +63,27 @@ class Single(QuestionType):
 
 
 @register
+class Multiple(QuestionType):
+    name = "multiple"
+    max_selected = None
+    choices = (3, 6)
+    key_hint = "minimal 2 dan bukan semua"
+
+    def key_ok(self, correct: int, total: int) -> bool:
+        return 2 <= correct < total
+
+
+@register
 class TrueFalse(QuestionType):
     name = "true_false"
+    choices = (2, 2)
+    fixed_texts = ("Benar", "Salah")
 
 
 @register
 class Scenario(QuestionType):
     name = "scenario"
-
-
-@register
-class Multiple(QuestionType):
-    name = "multiple"
-    max_selected = None
+    needs_scenario = True
 
 
 def question_type(name: str) -> QuestionType:
@@ -75,4 +95,5 @@ def score(question: KeyedQuestion, answer: Iterable[str]) -> Result:
 
 
 def types() -> list[str]:
-    return sorted(_REGISTRY)
+    """Registered type names, in registration order (the order the JSON Schema lists them)."""
+    return list(_REGISTRY)

@@ -17,6 +17,7 @@ import frontmatter
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from netralitas import scoring
 from netralitas.content import models as m
 from netralitas.errors import ContentError
 
@@ -150,41 +151,27 @@ def _load_module(ref: m.ModuleRef, root: Path, out: _Collector) -> m.Module | No
     return m.Module(ref=ref, lesson=lesson, **parts)
 
 
-# Allowed (min, max) choices and a test on the number of correct ones, per question type.
-_CHOICE_RULES: dict[m.QuestionType, tuple[int, int, str]] = {
-    m.QuestionType.SINGLE: (3, 5, "tepat 1"),
-    m.QuestionType.SCENARIO: (3, 5, "tepat 1"),
-    m.QuestionType.TRUE_FALSE: (2, 2, "tepat 1"),
-    m.QuestionType.MULTIPLE: (3, 6, "minimal 2 dan bukan semua"),
-}
-
-
-def _correct_count_ok(q: m.Question) -> bool:
-    n = sum(c.correct for c in q.choices)
-    if q.type is m.QuestionType.MULTIPLE:
-        return 2 <= n < len(q.choices)
-    return n == 1
-
-
 def _check_question(q: m.Question, path: Path, rules: dict[str, m.Rule], out: _Collector) -> None:
-    lo, hi, wanted = _CHOICE_RULES[q.type]
+    kind = scoring.question_type(q.type.value)
+    lo, hi = kind.choices
     if not lo <= len(q.choices) <= hi:
         out.add(
             path, q.id, "choice_count", f"Soal '{q.type.value}' harus punya {lo}-{hi} pilihan (ada {len(q.choices)})."
         )
-    if not _correct_count_ok(q):
-        n = sum(c.correct for c in q.choices)
+    n = sum(c.correct for c in q.choices)
+    if not kind.key_ok(n, len(q.choices)):
         out.add(
             path,
             q.id,
             "correct_count",
-            f"Soal '{q.type.value}' harus punya {wanted} jawaban benar (ada {n}). Perbaiki: atur 'correct: true'.",
+            f"Soal '{q.type.value}' harus punya {kind.key_hint} jawaban benar (ada {n}). Perbaiki: atur 'correct: true'.",
         )
     if len({c.id for c in q.choices}) != len(q.choices):
         out.add(path, q.id, "duplicate_choice", "Ada id pilihan yang sama. Perbaiki: gunakan huruf a-f sekali saja.")
-    if q.type is m.QuestionType.TRUE_FALSE and [c.text for c in q.choices] != ["Benar", "Salah"]:
-        out.add(path, q.id, "true_false_choices", "Soal benar/salah harus berpilihan a='Benar', b='Salah'.")
-    if q.type is m.QuestionType.SCENARIO and not q.scenario:
+    if kind.fixed_texts is not None and tuple(c.text for c in q.choices) != kind.fixed_texts:
+        texts = ", ".join(f"{chr(97 + i)}='{t}'" for i, t in enumerate(kind.fixed_texts))
+        out.add(path, q.id, f"{q.type.value}_choices", f"Soal '{q.type.value}' harus berpilihan {texts}.")
+    if kind.needs_scenario and not q.scenario:
         out.add(path, q.id, "missing_scenario", "Soal skenario wajib punya kolom 'scenario'.")
     known = [rules[r] for r in q.rules if r in rules]
     if q.graded and known and all(r.confidence is m.Confidence.UNVERIFIED for r in known):

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
+from netralitas import scoring
+
 SCHEMA_VERSION = 1
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -131,11 +133,8 @@ class Difficulty(StrEnum):
     HARD = "sulit"
 
 
-class QuestionType(StrEnum):
-    SINGLE = "single"
-    MULTIPLE = "multiple"
-    TRUE_FALSE = "true_false"
-    SCENARIO = "scenario"
+# Built from the registry in netralitas.scoring, the one place question types are defined.
+QuestionType = StrEnum("QuestionType", {name.upper(): name for name in scoring.types()})
 
 
 class Choice(Strict):

@@ -15,7 +15,12 @@ from quiz_server.security import hash_password, issue_token, verify_password
 from quiz_server.services import audit
 
 ROLES = ("trainer", "hr", "admin")
-_BAD_LOGIN = ApiError(401, "invalid_credentials", "NIP/nama pengguna atau kata sandi salah.")
+
+
+def _bad_login() -> ApiError:
+    # A fresh exception per refusal: one shared instance grows its __traceback__ on every raise and
+    # keeps each failed attempt's frames, submitted passwords included, alive for the process's life.
+    return ApiError(401, "invalid_credentials", "NIP/nama pengguna atau kata sandi salah.")
 
 
 def register_learner(*, nip: str, nip_kind: str, name: str, email: str, instansi_id: str, unit: str, password: str):
@@ -67,7 +72,7 @@ def login(*, nip: str | None, username: str | None, password: str, kind: str = "
         else:
             audit.record(s, who, "login_failed", None)
     if token is None:
-        raise _BAD_LOGIN
+        raise _bad_login()
     return token, account
 
 
