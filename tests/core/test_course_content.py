@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 
 import pytest
 
+from netralitas.content.lint_terms import HEDGES
 from netralitas.content.loader import check_content
 from netralitas.content.models import Confidence, VerdictKind
 from tests.conftest import CONTENT
@@ -33,7 +35,9 @@ def test_minimum_counts(course):
 def test_course_settings(course):
     c = course.course
     assert (c.quiz.pass_percent, c.quiz.attempts_allowed, c.quiz.questions_per_attempt) == (80, 3, 10)
-    assert c.content_version == "1.0.0"
+    # 2.0.0: the legal meaning changed (issue 17), so 1.x certificates are due a refresher.
+    assert c.content_version == "2.0.0"
+    assert c.legal_state_date == dt.date(2026, 12, 1)
 
 
 def test_every_cited_rule_exists(course):
@@ -75,14 +79,27 @@ def test_rules_carry_instrument_article_sources_and_confidence(course):
     assert any("121/PUU-XXII/2024" in r.instrument for r in course.rules.values())
 
 
-def test_unverified_rules_are_flagged_in_their_text(course):
-    hedge = re.compile(
-        r"belum dapat dipastikan|belum terverifikasi|berbeda pendapat|belum pasti|tidak dapat dipastikan", re.I
-    )
+def test_rule_caveats_live_in_the_trainer_note_not_in_learner_text(course):
+    """Content 2.0: a learner reads each rule plainly; what could not be checked is in ``note``.
+
+    A rule is ``primary`` only with the official text it was read from; every other rule says in its
+    trainer-only ``note`` what could not be checked. Hedges in learner text anywhere in the course are
+    the lint's job (``learner_hedge``, tests/core/test_content_lint.py).
+    """
     for r in course.rules.values():
-        if r.confidence is Confidence.UNVERIFIED:
-            text = " ".join(filter(None, [r.summary.id, r.note, r.sanction.detail.id if r.sanction.detail else ""]))
-            assert hedge.search(text), r.id
+        learner = " ".join([r.title, r.summary.id, r.sanction.detail.id if r.sanction.detail else ""])
+        assert not [t.label for t in HEDGES if t.pattern.search(learner)], r.id
+        if r.confidence is Confidence.PRIMARY:
+            assert r.official_text is not None, f"{r.id}: primary without official_text"
+        else:
+            assert r.note, f"{r.id}: {r.confidence.value} rule needs a note saying what could not be checked"
+
+
+def test_every_case_cites_a_rule(course):
+    """Non-violations too: the rule that draws the line (issue 17)."""
+    for m in course.modules:
+        for c in m.cases.cases:
+            assert c.rules, c.id
 
 
 POLITICAL_PREFERENCE = re.compile(
@@ -96,7 +113,39 @@ def test_no_question_asks_for_a_political_preference(course):
             assert not POLITICAL_PREFERENCE.search(f"{q.scenario or ''} {q.text}"), q.id
 
 
-def test_changelog_records_version_and_legal_state(course):
+def _changelog_entries() -> dict[str, str]:
+    """``{heading: body}`` of each ``## `` entry of content/CHANGELOG.md, newest (first) first."""
     text = (CONTENT / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert course.course.content_version in text
-    assert course.course.legal_state_date.isoformat() in text
+    parts = re.split(r"(?m)^## ", text)[1:]
+    return {p.split("\n", 1)[0].strip(): p.split("\n", 1)[1] for p in parts}
+
+
+RULE_ID = re.compile(r"`([a-z][a-z0-9]*(?:-[a-z0-9]+)+)`")
+
+
+def test_changelog_records_version_and_legal_state(course):
+    c = course.course
+    entries = _changelog_entries()
+    heading = f"{c.content_version} — keadaan hukum per {c.legal_state_date.isoformat()}"
+    assert next(iter(entries)) == heading, "the current version must be the top entry"
+    entry = entries[heading]
+    for section in ("### Legal corrections", "### Gaps closed", "### Question bank", "### Tools", "### Verification"):
+        assert section in entry, section
+    # The corrections of issue 17 are listed, with the rules and the answer key they changed.
+    for item in ("uu20-2023-p70-3", "m07-q026", "uu1-2015-p188", "putusan-mk-136-2024", "pp11-2017-p254"):
+        assert f"`{item}`" in entry, item
+    assert "refresher" in entry
+    # Every rule id it names is in the catalogue, except replaced ids ("`old` → `new`"), which the
+    # catalogue may drop once no module cites them.
+    replaced = set(re.findall(r"`([^`]+)` →", entry))
+    named = {m for m in RULE_ID.findall(entry) if not re.match(r"m0\d-", m)}
+    assert named - replaced <= set(course.rules), named - replaced - set(course.rules)
+    # The verification paragraph matches the catalogue: counts, and every rule that is not secondary.
+    by_confidence = Counter(r.confidence for r in course.rules.values())
+    assert f"{len(course.rules)} rules" in entry
+    assert f"{by_confidence[Confidence.PRIMARY]} of {len(course.rules)} rules are `primary`" in entry
+    assert f"{by_confidence[Confidence.SECONDARY]} rules are `secondary`" in entry
+    assert f"{by_confidence[Confidence.UNVERIFIED]} rules stay `unverified`" in entry
+    for r in course.rules.values():
+        if r.confidence is not Confidence.SECONDARY:
+            assert f"`{r.id}`" in entry.split("### Verification", 1)[1], r.id

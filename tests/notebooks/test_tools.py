@@ -7,11 +7,12 @@ import re
 
 import pytest
 
-from netralitas import advisor, election
+from netralitas import advisor, election, labels
 from netralitas.content.loader import load_course
-from netralitas.content.models import Confidence
+from netralitas.content.models import Confidence, SanctionKind
 from netralitas.widgets import CaseExplorer, CekTindakan, ElectionCalendar, SanctionExplorer
 from netralitas.widgets.checker import render
+from netralitas.widgets.common import esc
 from tests.conftest import CONTENT, MINI
 
 
@@ -55,13 +56,23 @@ def test_case_explorer_no_violation_stands_alone_and_switching_case_resets(mini)
 
 
 def test_case_explorer_shows_uncertain_rules_as_uncertain(course):
-    w = CaseExplorer("m04", course)
-    w.case.value = "m04-k01"  # cites skb2022-etik-4, which the catalogue marks unverified
-    w.choices["etik"].value = True
+    # Content 2.0 has one unverified rule (skb2022-etik-3) and no case cites it, so the test marks a
+    # cited rule unverified in a copy of the course: the widget must show it as uncertain.
+    rule = course.rules["skb2022-disiplin-8"]
+    unsure = rule.model_copy(update={"confidence": Confidence.UNVERIFIED})
+    course = course.model_copy(update={"rules": {**course.rules, rule.id: unsure}})
+    w = CaseExplorer("m03", course)
+    w.case.value = "m03-k04"
+    assert "skb2022-disiplin-8" in w.current.rules
+    w.choices["disiplin_berat"].value = True
     w.reveal_button.click()
-    assert course.rules["skb2022-etik-4"].confidence is Confidence.UNVERIFIED
-    item = re.search(r"<li><b>SKB Netralitas 2022 Matriks kode etik, butir 4</b>.*?</li>", w.result.value, re.S)
+    item = re.search(r"<li><b>SKB Netralitas 2022 Matriks disiplin, butir 8</b>.*?</li>", w.result.value, re.S)
     assert item and "belum dapat dipastikan" in item.group(0)
+    # Every rule the case cites carries its own confidence: only the unverified ones are marked uncertain.
+    for rule_id in w.current.rules:
+        rule = course.rules[rule_id]
+        shown = re.search(rf"<li><b>{re.escape(esc(rule.citation))}</b>.*?</li>", w.result.value, re.S)
+        assert shown and f"[{labels.CONFIDENCE[rule.confidence]}]" in shown.group(0), rule_id
 
 
 # -- Cek Tindakan ------------------------------------------------------------------------------
@@ -127,10 +138,29 @@ def test_cek_tindakan_adds_the_catalogue_note_for_pppk_and_non_asn(course):
     assert not any(n.startswith("Untuk ") for n in pns.notes)
 
 
+def _without_cases_citing(course, rule_id: str):
+    """The course minus its worked cases that cite ``rule_id``."""
+    modules = []
+    for m in course.modules:
+        kept = [c for c in m.cases.cases if rule_id not in c.rules]
+        modules.append(m.model_copy(update={"cases": m.cases.model_copy(update={"cases": kept})}))
+    return course.model_copy(update={"modules": modules})
+
+
 def test_cek_tindakan_says_when_the_catalogue_cannot_tell(course):
-    a = advisor.assess(course, "skb2022-disiplin-13", "pns", dt.date(2024, 6, 1))
-    assert a.findings == [] and not a.level_certain
-    assert any("belum cukup" in n for n in a.notes)
+    # Matrix item 13 (acts outside the matrix: the Satgas decides) sets no level of its own.
+    act, day = "skb2022-disiplin-13", dt.date(2024, 6, 1)
+    assert course.rules[act].sanction.kind is SanctionKind.NONE
+    # Content 2.0 has a worked case citing it (m06-k10, a PNS as a candidate's witness): that level is
+    # offered as a comparable case, never as the act's own certain level.
+    a = advisor.assess(course, act, "pns", day)
+    assert not a.level_certain and all(f.from_cases for f in a.findings)
+    assert any("tidak menetapkan tingkat sanksinya sendiri" in n for n in a.notes)
+    assert any("belum cukup" in n for n in a.notes) == (a.findings == [])
+    # With no worked case to compare, neither the catalogue nor the cases can tell: it says so.
+    bare = advisor.assess(_without_cases_citing(course, act), act, "pns", day)
+    assert bare.findings == [] and not bare.level_certain
+    assert any("belum cukup" in n for n in bare.notes)
 
 
 # -- sanction explorer -------------------------------------------------------------------------
@@ -163,7 +193,9 @@ def test_election_calendar_pilkada_2024(course):
     w = ElectionCalendar(course)
     assert w.start == dt.date(2024, 3, 22)
     assert "sejak 22 Maret 2024" in w.result.value
-    assert "UU 10/2016 Pasal 71 ayat (2)" in w.result.value and election.WINDOW_RULE in course.rules
+    # Pasal 71 is an article of UU 1/2015 as amended (content 2.0), not of UU 10/2016.
+    assert "UU 1/2015 (diubah terakhir dengan UU 6/2020) Pasal 71 ayat (2)" in w.result.value
+    assert election.WINDOW_RULE in course.rules
     w.planned.value = dt.date(2024, 4, 1)
     assert "termasuk masa larangan" in w.result.value
     w.planned.value = dt.date(2024, 3, 21)
