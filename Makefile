@@ -19,10 +19,12 @@ run: $(STAMP)
 ## Set up, lint and run the whole test suite (two pytest workers: most tests wait on servers).
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: $(STAMP)
 	$(BIN)/ruff format .

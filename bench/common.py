@@ -46,8 +46,16 @@ def server(database_url: str | None = None, workers: int = 4, content: Path | No
         }
         port = free_port()
         proc = subprocess.Popen(
-            [str(BIN / "netralitas"), "serve", "--port", str(port), "--workers", str(workers),
-             "--threads", os.environ.get("BENCH_THREADS", "4")],
+            [
+                str(BIN / "netralitas"),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--threads",
+                os.environ.get("BENCH_THREADS", "4"),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -84,7 +84,10 @@ class Server:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [str(BIN / "netralitas"), "serve", "--port", str(self.port), "--workers", "2"],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -111,9 +114,18 @@ def _register(url: str, n: int) -> list[str]:
     tokens = []
     for i in range(n):
         nip = f"1985{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}2010011{i // 336 % 999 + 1:03d}"
-        r = requests.post(f"{url}/api/v1/learners", json={
-            "nip": nip, "name": f"Uji {i}", "email": f"u{i}@example.go.id", "instansi_id": "bkn", "unit": "Uji",
-            "password": "kata-sandi-uji-1"}, timeout=30)
+        r = requests.post(
+            f"{url}/api/v1/learners",
+            json={
+                "nip": nip,
+                "name": f"Uji {i}",
+                "email": f"u{i}@example.go.id",
+                "instansi_id": "bkn",
+                "unit": "Uji",
+                "password": "kata-sandi-uji-1",
+            },
+            timeout=30,
+        )
         r.raise_for_status()
         tokens.append(r.json()["token"])
     return tokens
@@ -123,15 +135,24 @@ def _step(url: str, op: Op, s: requests.Session) -> bool:
     """Advance one operation by one request; True once it is fully acknowledged."""
     h = {"Authorization": f"Bearer {op.token}"}
     if op.attempt_id is None:
-        r = s.post(f"{url}/api/v1/quizzes/{op.quiz}/attempts", json={}, headers={**h, "Idempotency-Key": op.start_key}, timeout=10)
+        r = s.post(
+            f"{url}/api/v1/quizzes/{op.quiz}/attempts",
+            json={},
+            headers={**h, "Idempotency-Key": op.start_key},
+            timeout=10,
+        )
         if r.status_code != 201:
             op.last_error = f"start {r.status_code} {r.text[:200]}"
             raise requests.ConnectionError(op.last_error)
         att = r.json()["attempt"]
         op.attempt_id = att["id"]
         op.answers = {q["id"]: [random.choice(q["choices"])["id"]] for q in att["questions"]}
-    r = s.post(f"{url}/api/v1/attempts/{op.attempt_id}/submit", json={"answers": op.answers},
-               headers={**h, "Idempotency-Key": op.submit_key}, timeout=10)
+    r = s.post(
+        f"{url}/api/v1/attempts/{op.attempt_id}/submit",
+        json={"answers": op.answers},
+        headers={**h, "Idempotency-Key": op.submit_key},
+        timeout=10,
+    )
     if r.status_code != 200:
         op.last_error = f"submit {r.status_code} {r.text[:200]}"
         raise requests.ConnectionError(op.last_error)
@@ -151,7 +172,7 @@ def run(rounds: int = 100, ops_per_round: int = 15, clients: int = 6, seed: int 
         pending: queue.Queue[Op] = queue.Queue()
         try:
             for rnd in range(rounds + 1):
-                for op in ops[rnd * ops_per_round:(rnd + 1) * ops_per_round]:
+                for op in ops[rnd * ops_per_round : (rnd + 1) * ops_per_round]:
                     pending.put(op)
                 stop = threading.Event()
 

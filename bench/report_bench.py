@@ -145,35 +145,37 @@ def generate(url: str, learners: int, big: int) -> dict[str, int]:
 def measure(url: str, what: str, heap: bool) -> dict[str, float]:
     """One measurement, in this (fresh) process: seconds and peak RSS; with ``heap``, the peak traced
     Python heap instead of a meaningful time (tracemalloc slows allocation-heavy code severalfold)."""
-    from quiz_server import create_app
+    from quiz_server import create_app, db
     from quiz_server.services import exports, national, report_people, reports
     from quiz_server.services.reports import Filters
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tempfile.mkdtemp(), "SECRET_KEY": "bench"})
+    zone = app.extensions["settings"].zone
     out: dict[str, float] = {}
-    with app.app_context():
+    with db.unit_of_work(app) as uow:
         if heap:
             tracemalloc.start()
         t0 = time.perf_counter()
         cpu0 = _cpu()
         if what == "summary":
-            report = reports.completion(Filters(BIG))
+            report = reports.completion(uow, Filters(BIG), zone)
             out["people"] = report["totals"]["roster"]
         elif what == "summary-period":
-            report = reports.completion(Filters(BIG, None, *_period()))
+            report = reports.completion(uow, Filters(BIG, None, *_period()), zone)
             out["people"] = report["totals"]["roster"]
         elif what == "xlsx":
-            report = reports.completion(Filters(BIG))
+            report = reports.completion(uow, Filters(BIG), zone)
             with tempfile.TemporaryFile() as fh:
-                exports.write_xlsx(report, report_people.people(Filters(BIG)), fh)
+                exports.write_xlsx(report, report_people.people(uow, Filters(BIG), zone), fh, zone)
                 out["xlsx_mb"] = round(fh.tell() / 2**20, 1)
             out["people"] = report["totals"]["roster"]
         elif what == "csv":
-            report = reports.completion(Filters(BIG))
-            size = sum(len(c) for c in exports.csv_chunks(report, report_people.people(Filters(BIG))))
+            report = reports.completion(uow, Filters(BIG), zone)
+            people = report_people.people(uow, Filters(BIG), zone)
+            size = sum(len(c) for c in exports.csv_chunks(report, people, zone))
             out["csv_mb"] = round(size / 2**20, 1)
         elif what == "national":
-            data = national.national(Filters())
+            data = national.national(uow, Filters(), zone)
             out["people"] = data["totals"]["roster"]
         out["seconds"] = round(time.perf_counter() - t0, 2)
         if heap:

@@ -27,9 +27,16 @@ def learners_with_tokens(database_url: str, n: int, instansi: str = "bkn", offse
         conn.execute(
             insert(Learner),
             [
-                {"nip": nip_for(offset + i), "nip_kind": "pns", "name": f"Peserta {offset + i}",
-                 "email": f"p{offset + i}@example.go.id", "instansi_id": instansi, "unit": f"Unit {i % 20}",
-                 "password_hash": pw, "created_at": now}
+                {
+                    "nip": nip_for(offset + i),
+                    "nip_kind": "pns",
+                    "name": f"Peserta {offset + i}",
+                    "email": f"p{offset + i}@example.go.id",
+                    "instansi_id": instansi,
+                    "unit": f"Unit {i % 20}",
+                    "password_hash": pw,
+                    "created_at": now,
+                }
                 for i in range(n)
             ],
         )
@@ -39,8 +46,17 @@ def learners_with_tokens(database_url: str, n: int, instansi: str = "bkn", offse
         ids = [by_nip[nip_for(offset + i)] for i in range(n)]
         conn.execute(
             insert(Token),
-            [{"token_hash": token_digest(t), "kind": "api", "learner_id": lid, "staff_id": None, "created_at": now,
-              "expires_at": now + dt.timedelta(days=30)} for t, lid in zip(tokens, ids, strict=True)],
+            [
+                {
+                    "token_hash": token_digest(t),
+                    "kind": "api",
+                    "learner_id": lid,
+                    "staff_id": None,
+                    "created_at": now,
+                    "expires_at": now + dt.timedelta(days=30),
+                }
+                for t, lid in zip(tokens, ids, strict=True)
+            ],
         )
     eng.dispose()
     return tokens

@@ -40,8 +40,12 @@ def main() -> None:
             t0 = time.perf_counter()
             while True:
                 try:
-                    r = s.post(f"{url}/api/v1/quizzes/m01/attempts", json={},
-                               headers={"Authorization": f"Bearer {token}"}, timeout=60)
+                    r = s.post(
+                        f"{url}/api/v1/quizzes/m01/attempts",
+                        json={},
+                        headers={"Authorization": f"Bearer {token}"},
+                        timeout=60,
+                    )
                 except requests.RequestException:
                     with lock:
                         errors.append(0)
@@ -71,10 +75,14 @@ def main() -> None:
         return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else float("nan")
 
     print(f"database: {'sqlite' if db_url.startswith('sqlite') else 'postgresql'}, workers: {args.workers}")
-    print(f"starts fired: {len(tokens)}, started: {len(done)}, errors: {len(errors)} {sorted(set(errors))}, "
-          f"429 answers (retried): {busy[0]}")
-    print(f"time to a started attempt: p50 {pct(50):.2f} s, p95 {pct(95):.2f} s, max {pct(100):.2f} s; "
-          f"all done in {wall:.1f} s")
+    print(
+        f"starts fired: {len(tokens)}, started: {len(done)}, errors: {len(errors)} {sorted(set(errors))}, "
+        f"429 answers (retried): {busy[0]}"
+    )
+    print(
+        f"time to a started attempt: p50 {pct(50):.2f} s, p95 {pct(95):.2f} s, max {pct(100):.2f} s; "
+        f"all done in {wall:.1f} s"
+    )
 
 
 if __name__ == "__main__":

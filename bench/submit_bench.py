@@ -30,8 +30,14 @@ def register(url: str, n: int) -> list[str]:
         nip = f"1990{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}2015031{i // 336 % 999 + 1:03d}"
         r = s.post(
             f"{url}/api/v1/learners",
-            json={"nip": nip, "name": f"Peserta {i}", "email": f"p{i}@example.go.id", "instansi_id": "bkn",
-                  "unit": "Bench", "password": "bench-password-123"},
+            json={
+                "nip": nip,
+                "name": f"Peserta {i}",
+                "email": f"p{i}@example.go.id",
+                "instansi_id": "bkn",
+                "unit": "Bench",
+                "password": "bench-password-123",
+            },
             timeout=30,
         )
         r.raise_for_status()
@@ -49,7 +55,12 @@ def prepare_attempts(url: str, tokens: list[str], needed: int) -> list[tuple[str
             for _ in range(3):
                 if len(out) == needed:
                     return out
-                r = s.post(f"{url}/api/v1/quizzes/{q}/attempts", json={}, headers={"Authorization": f"Bearer {tok}"}, timeout=30)
+                r = s.post(
+                    f"{url}/api/v1/quizzes/{q}/attempts",
+                    json={},
+                    headers={"Authorization": f"Bearer {tok}"},
+                    timeout=30,
+                )
                 r.raise_for_status()
                 att = r.json()["attempt"]
                 answers = {qq["id"]: [qq["choices"][0]["id"]] for qq in att["questions"]}
@@ -74,15 +85,20 @@ def main() -> None:
         acknowledged: list[str] = []
         for clients in args.clients:
             # The cheapest endpoint that reads the database: the instansi list for the registration form.
-            cheap = [[lambda s: s.get(f"{url}/api/v1/instansi", timeout=30).ok] * args.per_client for _ in range(clients)]
+            cheap = [
+                [lambda s: s.get(f"{url}/api/v1/instansi", timeout=30).ok] * args.per_client for _ in range(clients)
+            ]
             base = drive("GET /api/v1/instansi", clients, cheap)
             mine, pool = pool[: clients * args.per_client], pool[clients * args.per_client :]
 
             def submit_job(tok, aid, answers):
                 def job(s):
-                    r = s.post(f"{url}/api/v1/attempts/{aid}/submit", json={"answers": answers},
-                               headers={"Authorization": f"Bearer {tok}", "Idempotency-Key": str(uuid.uuid4())},
-                               timeout=30)
+                    r = s.post(
+                        f"{url}/api/v1/attempts/{aid}/submit",
+                        json={"answers": answers},
+                        headers={"Authorization": f"Bearer {tok}", "Idempotency-Key": str(uuid.uuid4())},
+                        timeout=30,
+                    )
                     if r.status_code == 200 and "result" in r.json():
                         acknowledged.append(aid)
                         return True
@@ -90,7 +106,9 @@ def main() -> None:
 
                 return job
 
-            jobs = [[submit_job(*mine[c * args.per_client + i]) for i in range(args.per_client)] for c in range(clients)]
+            jobs = [
+                [submit_job(*mine[c * args.per_client + i]) for i in range(args.per_client)] for c in range(clients)
+            ]
             sub = drive("POST submit", clients, jobs)
             print(base.row())
             print(sub.row())
@@ -100,7 +118,9 @@ def main() -> None:
             stored = {r[0] for r in conn.execute(text("SELECT id FROM attempts WHERE submitted_at IS NOT NULL"))}
         eng.dispose()
         found = len(set(acknowledged) & stored)
-        print(f"acknowledged submits: {len(acknowledged)}, found in database: {found}, lost: {len(acknowledged) - found}")
+        print(
+            f"acknowledged submits: {len(acknowledged)}, found in database: {found}, lost: {len(acknowledged) - found}"
+        )
 
 
 if __name__ == "__main__":

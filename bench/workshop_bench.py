@@ -45,11 +45,12 @@ def make_trainer(db_url: str) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"INSTANCE_PATH": tmp, "DATABASE_URL": db_url, "SECRET_KEY": "bench"})
-        with app.app_context(), db.write() as s:
+        with db.unit_of_work(app) as uow:
             accounts.create_staff(
-                s, username="pelatih-bench", role="trainer", password=TRAINER_PASSWORD, instansi_id=None
+                uow, username="pelatih-bench", role="trainer", password=TRAINER_PASSWORD, instansi_id=None
             )
-        app.extensions["db_engine"].dispose()
+            uow.commit()
+        app.extensions["db"].engine.dispose()
 
 
 RETRIED: list[int] = []

@@ -25,7 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from netralitas.errors import NetralitasError
+from netralitas.errors import InvalidInput
 
 PREFIX = "NASN1"
 FIELDS = ("code", "name", "nip", "instansi", "jp", "content_version", "issued_on", "valid_until")
@@ -37,11 +37,10 @@ TOKEN_RE = re.compile(rf"{PREFIX}\.({_B64})\.({_B64})")
 _PDF_SIG_RE = re.compile(re.escape(PDF_MARK) + rb"([A-Za-z0-9_-]{%d})" % SIG_CHARS)
 
 
-class InvalidCertificate(NetralitasError):
+class InvalidCertificate(InvalidInput):
     """A payload, signature, key or PDF that does not verify; ``code`` says which check failed."""
 
     code = "invalid_signature"
-    status = 422
 
 
 def b64encode(raw: bytes) -> str:

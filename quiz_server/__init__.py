@@ -23,7 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance.resolve()), instance_relative_config=False)
     app.config.from_mapping(build_config(instance, config))
 
-    from quiz_server import api, db, errors, security, views
+    from quiz_server import api, db, errors, security, views, web
 
     if hops := int(app.config.get("PROXY_HOPS", 0)):  # behind nginx: trust its X-Forwarded-* headers
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -33,4 +33,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     api.init_app(app)
     views.init_app(app)
+    web.init_app(app)  # last: wraps every view in the request's unit of work
     return app

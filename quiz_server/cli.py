@@ -19,12 +19,13 @@ from sqlalchemy import func, select
 
 from netralitas.cli import friendly
 from netralitas.content.loader import load_course
-from netralitas.errors import NetralitasError
+from netralitas.errors import InvalidInput
 from quiz_server import create_app, db
 from quiz_server.migrate import upgrade
 from quiz_server.models import Instansi, Staff
 from quiz_server.services import accounts
 from quiz_server.services import content as content_service
+from quiz_server.uow import UnitOfWork
 
 SAMPLE_INSTANSI = Path(__file__).resolve().parent / "data" / "instansi.csv"
 
@@ -37,27 +38,28 @@ def prepare(app) -> list[str]:
     """Migrate, load content when it changed, and seed the sample instansi list when empty."""
     notes = []
     upgrade(app.config["DATABASE_URL"])
-    with app.app_context():
-        course = load_course(app.config["CONTENT_PATH"])
-        with db.write() as s:
-            version = content_service.load(s, course)
-            if version:
-                notes.append(f"Konten versi {version.version} dimuat.")
-            if not s.scalar(select(func.count()).select_from(Instansi)):
-                n = _import_instansi(s, SAMPLE_INSTANSI)
-                notes.append(f"{n} instansi contoh dimuat.")
+    course = load_course(app.config["CONTENT_PATH"])
+    with db.unit_of_work(app) as uow:
+        version = content_service.load(uow, course)
+        if version:
+            notes.append(f"Konten versi {version.version} dimuat.")
+        if not uow.session.scalar(select(func.count()).select_from(Instansi)):
+            n = _import_instansi(uow, SAMPLE_INSTANSI)
+            notes.append(f"{n} instansi contoh dimuat.")
+        uow.commit()
     return notes
 
 
-def _import_instansi(s, path: Path) -> int:
+def _import_instansi(uow: UnitOfWork, path: Path) -> int:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or not {"id", "name"} <= set(reader.fieldnames):
-            raise NetralitasError("Berkas CSV harus punya kolom 'id' dan 'name'.", code="invalid_csv")
+            raise InvalidInput("Berkas CSV harus punya kolom 'id' dan 'name'.", code="invalid_csv")
         rows = list(reader)
     bad = [i for i, r in enumerate(rows, start=2) if not (r["id"] or "").strip() or not (r["name"] or "").strip()]
     if bad:
-        raise NetralitasError(f"Baris tanpa id atau nama: {', '.join(map(str, bad[:20]))}.", code="invalid_csv")
+        raise InvalidInput(f"Baris tanpa id atau nama: {', '.join(map(str, bad[:20]))}.", code="invalid_csv")
+    s = uow.write()
     for r in rows:
         s.merge(Instansi(id=r["id"].strip(), name=r["name"].strip()))
     return len(rows)
@@ -77,7 +79,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     app = _app()
     for note in prepare(app):
         click.echo(note)
-    app.extensions["db_engine"].dispose()  # the master keeps no connections for workers to inherit
+    app.extensions["db"].engine.dispose()  # the master keeps no connections for workers to inherit
     from gunicorn.app.base import BaseApplication
 
     class _Gunicorn(BaseApplication):
@@ -92,7 +94,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             self.cfg.set("control_socket_disable", True)
             # Workers are forked from a master that already used the pool (migrations, content):
             # each worker must open its own connections, never share the master's sockets.
-            self.cfg.set("post_fork", lambda _server, _worker: app.extensions["db_engine"].dispose(close=False))
+            self.cfg.set("post_fork", lambda _server, _worker: app.extensions["db"].engine.dispose(close=False))
             self.cfg.set("accesslog", os.environ.get("NETRALITAS_ACCESS_LOG"))
 
         def load(self):
@@ -103,11 +105,12 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 
 
 def _first_admin(app) -> str | None:
-    with app.app_context(), db.write() as s:
-        if s.scalar(select(Staff.id).where(Staff.role == "admin").limit(1)):
+    with db.unit_of_work(app) as uow:
+        if uow.session.scalar(select(Staff.id).where(Staff.role == "admin").limit(1)):
             return None
         password = secrets.token_urlsafe(12)
-        accounts.create_staff(s, username="admin", role="admin", password=password, instansi_id=None)
+        accounts.create_staff(uow, username="admin", role="admin", password=password, instansi_id=None)
+        uow.commit()
         return password
 
 
@@ -198,8 +201,9 @@ def content_load(path: Path | None) -> None:
     app = _app()
     upgrade(app.config["DATABASE_URL"])
     course = load_course(path or app.config["CONTENT_PATH"])
-    with app.app_context(), db.write() as s:
-        version = content_service.load(s, course)
+    with db.unit_of_work(app) as uow:
+        version = content_service.load(uow, course)
+        uow.commit()
     if version is None:
         click.echo("Konten tidak berubah; tidak ada yang dimuat.")
     else:
@@ -225,8 +229,9 @@ def users_add(username: str, role: str, instansi_id: str | None, password_stdin:
         password = click.prompt("Kata sandi", hide_input=True, confirmation_prompt=True)
     app = _app()
     upgrade(app.config["DATABASE_URL"])
-    with app.app_context(), db.write() as s:
-        staff = accounts.create_staff(s, username=username, role=role, password=password, instansi_id=instansi_id)
+    with db.unit_of_work(app) as uow:
+        staff = accounts.create_staff(uow, username=username, role=role, password=password, instansi_id=instansi_id)
+        uow.commit()
     click.echo(f"Akun {staff.username} ({staff.role}) dibuat.")
 
 
@@ -242,6 +247,7 @@ def instansi_import(file: Path) -> None:
     """Impor daftar instansi dari CSV (kolom: id,name). Baris yang sudah ada diperbarui."""
     app = _app()
     upgrade(app.config["DATABASE_URL"])
-    with app.app_context(), db.write() as s:
-        n = _import_instansi(s, file)
+    with db.unit_of_work(app) as uow:
+        n = _import_instansi(uow, file)
+        uow.commit()
     click.echo(f"{n} instansi diimpor.")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import click
 
+from netralitas.errors import InvalidInput, Misconfigured
 from quiz_server import db
 from quiz_server.cli import _app, friendly
 from quiz_server.db import normalise_url
-from quiz_server.errors import ApiError
 from quiz_server.services import audit, privacy
 
 
@@ -28,9 +28,9 @@ def learner() -> None:
 @friendly
 def learner_export(nip: str, output: Path | None) -> None:
     """Tulis semua data yang disimpan tentang peserta NIP sebagai JSON (dicatat di log audit)."""
-    app = _app()
-    with app.app_context():
-        data = privacy.export(nip, "cli")
+    with db.unit_of_work(_app()) as uow:
+        data = privacy.export(uow, nip, "cli")
+        uow.commit()
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if output:
         output.write_text(text, encoding="utf-8")
@@ -47,9 +47,9 @@ def learner_erase(nip: str, yes: bool) -> None:
     """Hapus atau anonimkan data pribadi peserta NIP; nilai tetap dihitung dalam angka agregat."""
     if not yes:
         click.confirm(f"Hapus data pribadi peserta {nip}? Tindakan ini tidak dapat dibatalkan", abort=True)
-    app = _app()
-    with app.app_context():
-        counts = privacy.erase(nip, "cli")
+    with db.unit_of_work(_app()) as uow:
+        counts = privacy.erase(uow, nip, "cli")
+        uow.commit()
     click.echo("Data pribadi dihapus: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
 
 
@@ -59,8 +59,9 @@ def learner_erase(nip: str, yes: bool) -> None:
 def purge(dry_run: bool) -> None:
     """Hapus data pribadi yang melewati masa simpan (RETENTION_* di konfigurasi)."""
     app = _app()
-    with app.app_context():
-        counts = privacy.purge(dry_run=dry_run)
+    with db.unit_of_work(app) as uow:
+        counts = privacy.purge(uow, app.extensions["settings"], dry_run=dry_run)
+        uow.commit()
     prefix = "Akan dihapus" if dry_run else "Dihapus"
     click.echo(f"{prefix}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
@@ -81,8 +82,9 @@ def backup(file: Path) -> None:
         src.close()
     else:
         _pg("pg_dump", "--format=custom", f"--file={file}", _pg_url(url))
-    with app.app_context(), db.write() as s:
-        audit.record(s, "cli", "backup", str(file))
+    with db.unit_of_work(app) as uow:
+        audit.record(uow, "cli", "backup", str(file))
+        uow.commit()
     click.echo(f"Cadangan ditulis ke {file}.")
 
 
@@ -101,7 +103,9 @@ def restore(file: Path, yes: bool) -> None:
         ok = check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         check.close()
         if not ok:
-            raise ApiError(422, "backup_corrupt", "Berkas cadangan rusak (integrity_check gagal); tidak dipulihkan.")
+            raise InvalidInput(
+                "Berkas cadangan rusak (integrity_check gagal); tidak dipulihkan.", code="backup_corrupt"
+            )
         target = Path(url.removeprefix("sqlite:///").split("?")[0])
         src = sqlite3.connect(file)
         dst = sqlite3.connect(target)
@@ -111,8 +115,9 @@ def restore(file: Path, yes: bool) -> None:
         dst.close()
     else:
         _pg("pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={_pg_url(url)}", str(file))
-    with app.app_context(), db.write() as s:
-        audit.record(s, "cli", "restore", str(file))
+    with db.unit_of_work(app) as uow:
+        audit.record(uow, "cli", "restore", str(file))
+        uow.commit()
     click.echo(f"Basis data dipulihkan dari {file}.")
 
 
@@ -122,7 +127,7 @@ def _pg_url(url: str) -> str:
 
 def _pg(tool: str, *args: str) -> None:
     if shutil.which(tool) is None:
-        raise ApiError(500, "tool_missing", f"Perintah {tool} tidak ditemukan; pasang klien PostgreSQL.")
+        raise Misconfigured(f"Perintah {tool} tidak ditemukan; pasang klien PostgreSQL.", code="tool_missing")
     run = subprocess.run([tool, *args], capture_output=True, text=True)
     if run.returncode != 0:
-        raise ApiError(500, f"{tool}_failed", f"{tool} gagal: {run.stderr.strip()[-500:]}")
+        raise Misconfigured(f"{tool} gagal: {run.stderr.strip()[-500:]}", code=f"{tool}_failed")

@@ -8,7 +8,6 @@ DATABASE_URL, like ``netralitas users``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import click
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from netralitas import certificates as fmt
 from quiz_server.cli import friendly
-from quiz_server.config import default_instance_path
+from quiz_server.config import Settings, build_config, default_instance_path
 
 PUBLIC_KEY_PATH = "/api/v1/certificates/public-key"
 
@@ -45,7 +44,12 @@ def _local_key() -> Ed25519PublicKey:
     """On the server machine itself, the public half of the server's own key."""
     from cryptography.hazmat.primitives import serialization
 
-    path = Path(os.environ.get("CERTIFICATE_KEY_PATH") or default_instance_path() / "certificate_key.pem")
+    from quiz_server.services import signing_key
+
+    # The installation's settings (instance config.py, then CERTIFICATE_KEY_PATH), without an app or
+    # a database; the placeholder secret keeps an offline check from creating the instance's secret.
+    settings = Settings.from_config(build_config(default_instance_path(), {"SECRET_KEY": "-"}))
+    path = signing_key.key_path(settings.certificate_key_path, settings.instance_path)
     if not path.exists():
         raise click.ClickException(
             "Sebutkan --public-key: berkas kunci publik (PEM atau base64) atau alamat server kuis."
@@ -132,11 +136,15 @@ def issue(nip: str) -> None:
     Bila peserta sudah punya sertifikat yang berlaku untuk versi itu, sertifikat itu yang ditampilkan.
     Syarat kelulusan diperiksa oleh 'netralitas certify', bukan oleh perintah ini.
     """
+    from quiz_server import db
     from quiz_server.services import certificates
 
-    with _app().app_context():
-        cert, created = certificates.issue_for_nip(nip, actor="cli")
-        url = certificates.verify_url(cert.code)
+    app = _app()
+    settings: Settings = app.extensions["settings"]
+    with db.unit_of_work(app) as uow:
+        cert, created = certificates.issue_for_nip(uow, settings, nip, actor="cli")
+        uow.commit()
+    url = certificates.verify_url(cert.code, settings.public_url)
     click.echo(f"{'Sertifikat diterbitkan' if created else 'Sertifikat sudah ada'}: {cert.code} ({cert.name}).")
     click.echo(f"Periksa: {url}")
 
@@ -147,12 +155,14 @@ def issue(nip: str) -> None:
 @friendly
 def revoke(code: str, reason: str) -> None:
     """Cabut sertifikat CODE. Sertifikat yang dicabut tidak dapat dipulihkan."""
+    from quiz_server import db
     from quiz_server.services import certificates
 
     if len(reason.strip()) < 3:
         raise click.ClickException("Tuliskan alasan pencabutan (minimal 3 karakter).")
-    with _app().app_context():
-        cert = certificates.revoke(code, reason.strip(), actor="cli")
+    with db.unit_of_work(_app()) as uow:
+        cert = certificates.revoke(uow, code, reason.strip(), actor="cli")
+        uow.commit()
     click.echo(f"Sertifikat {cert.code} dicabut ({cert.revoked_at:%d-%m-%Y %H:%M} UTC).")
 
 
@@ -161,6 +171,7 @@ def revoke(code: str, reason: str) -> None:
 def public_key() -> None:
     """Cetak kunci publik server (PEM) untuk pemeriksaan tanpa server; membuat kunci bila belum ada."""
     from quiz_server import create_app
-    from quiz_server.services import signing_key
+    from quiz_server.services import certificates, signing_key
 
-    click.echo(fmt.public_pem(signing_key.public_key(create_app())), nl=False)
+    settings: Settings = create_app().extensions["settings"]
+    click.echo(fmt.public_pem(signing_key.public_key(certificates.key_path(settings))), nl=False)

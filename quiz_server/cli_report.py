@@ -11,8 +11,9 @@ from pathlib import Path
 
 import click
 
-from quiz_server import create_app
+from quiz_server import create_app, db
 from quiz_server.cli import friendly
+from quiz_server.config import Settings
 from quiz_server.migrate import upgrade
 from quiz_server.services import exports, report_people, reports
 
@@ -41,19 +42,27 @@ def completion(instansi_id: str, fmt: str, output: Path, unit: str | None, start
     """Tulis laporan penyelesaian satu instansi ke OUTPUT (XLSX, CSV, atau JSON)."""
     app = create_app()
     upgrade(app.config["DATABASE_URL"])
-    with app.app_context():
+    settings: Settings = app.extensions["settings"]
+    zone = settings.zone
+    tmp = output.with_name(f".{output.name}.tmp")
+    with db.unit_of_work(app) as uow:
         f = reports.parse_filters({"unit": unit or "", "from": start or "", "to": end or ""}, instansi_id)
-        report = reports.completion(f)
+        report = reports.completion(uow, f, zone)
         rows = report["totals"]["roster"]
-        exports.record_export("cli", fmt, f, rows if fmt != "json" else 0)
-        tmp = output.with_name(f".{output.name}.tmp")
-        if fmt == "json":
-            tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-        elif fmt == "csv":
-            with tmp.open("w", encoding="utf-8", newline="") as fh:
-                for chunk in exports.csv_chunks(report, report_people.people(f)):
-                    fh.write(chunk)
-        else:
-            exports.write_xlsx(report, report_people.people(f), str(tmp))
-        tmp.replace(output)  # a half-written report never sits under the requested name
+        try:
+            if fmt == "json":
+                tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+            elif fmt == "csv":
+                with tmp.open("w", encoding="utf-8", newline="") as fh:
+                    for chunk in exports.csv_chunks(report, report_people.people(uow, f, zone), zone):
+                        fh.write(chunk)
+            else:
+                exports.write_xlsx(report, report_people.people(uow, f, zone), str(tmp), zone)
+            # Logged once the file is written (a short write transaction), and before it appears.
+            exports.record_export(uow, "cli", fmt, f, rows if fmt != "json" else 0)
+            uow.commit()
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    tmp.replace(output)  # a half-written report never sits under the requested name
     click.echo(f"Laporan {report['instansi']['name']} ditulis ke {output} ({rows} pegawai pada daftar).")

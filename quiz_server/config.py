@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,6 +64,8 @@ _ENV: dict[str, tuple[str, Any]] = {
     "NETRALITAS_RATE_LIMIT_LOGIN": ("RATE_LIMIT_LOGIN", lambda v: tuple(int(x) for x in v.split("/"))),
     "NETRALITAS_RATE_LIMIT_REGISTER": ("RATE_LIMIT_REGISTER", lambda v: tuple(int(x) for x in v.split("/"))),
     "NETRALITAS_DB_MAX_OVERFLOW": ("DB_MAX_OVERFLOW", int),
+    "NETRALITAS_PUBLIC_URL": ("PUBLIC_URL", str),
+    "CERTIFICATE_KEY_PATH": ("CERTIFICATE_KEY_PATH", str),
     "NETRALITAS_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
 }
 
@@ -88,6 +93,39 @@ def build_config(instance: Path, overrides: dict[str, Any] | None = None) -> dic
             cfg[key] = parse(os.environ[env])
     cfg.update(overrides or {})
     cfg.setdefault("DATABASE_URL", sqlite_url(instance))
+    cfg.setdefault("INSTANCE_PATH", str(instance))
     if "SECRET_KEY" not in cfg:
         cfg["SECRET_KEY"] = _secret_key(instance)
     return cfg
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings services need, passed to them as an argument (services never read app config
+    or the environment). Built once per app from its configuration."""
+
+    token_ttl_days: int = Defaults.TOKEN_TTL_DAYS
+    attempt_grace_seconds: int = 60
+    report_timezone: str = Defaults.REPORT_TIMEZONE
+    max_roster_rows: int = Defaults.MAX_ROSTER_ROWS
+    max_notebook_bytes: int = Defaults.MAX_NOTEBOOK_BYTES
+    max_upload_bytes: int = Defaults.MAX_UPLOAD_BYTES  # roster files; only the upload routes allow this much
+    start_concurrency: int = Defaults.START_CONCURRENCY
+    start_queue_seconds: float = Defaults.START_QUEUE_SECONDS
+    start_retry_after: tuple[int, int] = Defaults.START_RETRY_AFTER
+    retention_learner_days: int = Defaults.RETENTION_LEARNER_DAYS
+    retention_audit_days: int = Defaults.RETENTION_AUDIT_DAYS
+    retention_idempotency_days: int = Defaults.RETENTION_IDEMPOTENCY_DAYS
+    public_url: str | None = None  # base of certificate verify links; None: the request's own host
+    certificate_key_path: str | None = None
+    content_path: str = Defaults.CONTENT_PATH
+    instance_path: str = str(PROJECT_ROOT / "instance")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.report_timezone)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> Settings:
+        names = {f.name for f in fields(cls)}
+        return cls(**{n: cfg[n.upper()] for n in names if cfg.get(n.upper()) is not None})

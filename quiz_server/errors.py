@@ -1,6 +1,7 @@
 """One error shape for every failure: ``{"error": {"code", "message"}}`` with an Indonesian message.
 
-Domain exceptions are raised in services; this module alone maps them to HTTP.
+Domain exceptions are raised in the core library and the services; this module alone maps them to
+HTTP, by kind (``STATUS``).
 No stack trace ever reaches a client: unexpected errors are logged and answered
 with a generic 500.
 """
@@ -14,20 +15,34 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from netralitas import errors
 from netralitas.errors import NetralitasError
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(NetralitasError):
-    def __init__(self, status: int, code: str, message: str, **extra: object) -> None:
-        self.status = status
-        self.extra = extra
-        super().__init__(message, code=code)
+# The one table from kinds of domain error to HTTP status. An error's own class decides its code and
+# message; its nearest kind in this table decides the status.
+STATUS: dict[type[NetralitasError], int] = {
+    errors.BadRequest: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
+    errors.InvalidInput: 422,
+    errors.TooManyRequests: 429,
+    errors.Misconfigured: 500,
+    errors.Unavailable: 503,
+}
 
 
-def not_found(message: str = "Data tidak ditemukan.") -> ApiError:
-    return ApiError(404, "not_found", message)
+def status_of(exc: NetralitasError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in STATUS:
+            return STATUS[kind]
+    return 400  # a bare NetralitasError: the request could not be done as asked
 
 
 _HTTP_MESSAGES = {
@@ -70,11 +85,9 @@ def _db_fault(exc: Exception) -> tuple[str, str]:
 def init_app(app: Flask) -> None:
     @app.errorhandler(NetralitasError)
     def _domain(exc: NetralitasError):
-        extra = getattr(exc, "extra", {}) or {}
-        if getattr(exc, "reason", None):
-            extra = {**extra, "reason": exc.reason}
+        extra = dict(exc.extra)
         headers = {"Retry-After": str(extra.pop("retry_after"))} if "retry_after" in extra else None
-        return error_response(exc.status, exc.code, exc.message, headers, **extra)
+        return error_response(status_of(exc), exc.code, exc.message, headers, **extra)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

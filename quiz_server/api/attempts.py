@@ -2,51 +2,47 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
-from quiz_server.api import bp
-from quiz_server.api.schemas import StartAttempt, SubmitAttempt
-from quiz_server.api.validation import document, parse_body
-from quiz_server.security import current_principal, require
+from quiz_server.api.endpoint import Call, endpoint
+from quiz_server.schemas import StartAttempt, SubmitAttempt
 from quiz_server.services import attempts, spike
-from quiz_server.services.idempotency import idempotent
 
 
-@bp.post("/quizzes/<quiz_id>/attempts")
-@document(
+@endpoint(
     "POST",
-    "/quizzes/{quiz_id}/attempts",
+    "/quizzes/<quiz_id>/attempts",
     "Mulai percobaan: server mengundi dan mengacak soal.",
+    roles=("learner",),
     body=StartAttempt,
+    optional_body=True,
+    idempotent=True,
     responses={201: "Percobaan", 404: "quiz_not_found", 409: "attempt_limit_reached", 429: "server_busy"},
 )
-@require("learner")
-@idempotent()
-def start_attempt(quiz_id: str):
-    body = parse_body(StartAttempt) if _has_body() else StartAttempt()
-    with spike.start_slot():
-        attempt = attempts.start(current_principal().id, quiz_id, body.workshop_id)
+def start_attempt(call: Call, quiz_id: str):
+    with spike.start_slot(call.uow.handles.shared, call.settings):
+        attempt = attempts.start(call.uow, call.me.id, quiz_id, call.body.workshop_id)
     return jsonify({"attempt": attempt}), 201
 
 
-@bp.get("/attempts/<attempt_id>")
-@document(
+@endpoint(
     "GET",
-    "/attempts/{attempt_id}",
+    "/attempts/<attempt_id>",
     "Lihat percobaan sendiri (untuk melanjutkan); hasil bila sudah dikirim.",
+    roles=("learner",),
     responses={200: "Percobaan", 404: "not_found"},
 )
-@require("learner")
-def get_attempt(attempt_id: str):
-    return jsonify({"attempt": attempts.get_open(current_principal().id, attempt_id)})
+def get_attempt(call: Call, attempt_id: str):
+    return jsonify({"attempt": attempts.get_open(call.uow, call.me.id, attempt_id)})
 
 
-@bp.post("/attempts/<attempt_id>/submit")
-@document(
+@endpoint(
     "POST",
-    "/attempts/{attempt_id}/submit",
+    "/attempts/<attempt_id>/submit",
     "Kirim jawaban; server menilai dan memberi umpan balik.",
+    roles=("learner",),
     body=SubmitAttempt,
+    idempotent=True,
     responses={
         200: "Hasil",
         404: "not_found",
@@ -54,13 +50,8 @@ def get_attempt(attempt_id: str):
         422: "idempotency_key_reused / invalid_choice",
     },
 )
-@require("learner")
-@idempotent()
-def submit_attempt(attempt_id: str):
-    body = parse_body(SubmitAttempt)
-    result = attempts.submit(current_principal().id, attempt_id, body.answers)
+def submit_attempt(call: Call, attempt_id: str):
+    result = attempts.submit(
+        call.uow, call.me.id, attempt_id, call.body.answers, grace_seconds=call.settings.attempt_grace_seconds
+    )
     return jsonify({"result": result})
-
-
-def _has_body() -> bool:
-    return bool(request.get_data(cache=True))

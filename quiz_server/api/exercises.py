@@ -2,96 +2,64 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
+from flask import Response, jsonify, request
 
-from flask import Response, current_app, jsonify, request, stream_with_context
-from sqlalchemy import func, select
-
-from quiz_server import db
-from quiz_server.api import bp
-from quiz_server.api.validation import document
-from quiz_server.models import Attempt, Learner
-from quiz_server.security import current_principal, require
-from quiz_server.services import audit, exercises
-from quiz_server.services.idempotency import idempotent
+from quiz_server import downloads
+from quiz_server.api import idempotency
+from quiz_server.api.endpoint import Call, endpoint
+from quiz_server.services import exercises
 
 
-@bp.post("/exercises/<assignment>/submissions")
-@document(
+@endpoint(
     "POST",
-    "/exercises/{assignment}/submissions",
+    "/exercises/<assignment>/submissions",
     "Kirim notebook latihan (.ipynb); setiap versi disimpan, yang terbaru berlaku.",
+    roles=("learner",),
     responses={201: "Tersimpan", 404: "assignment_not_found", 413: "payload_too_large", 422: "invalid_notebook"},
 )
-@require("learner")
-def hand_in(assignment: str):
-    request.max_content_length = current_app.config["MAX_NOTEBOOK_BYTES"]
-    return _hand_in(assignment)
+def hand_in(call: Call, assignment: str):
+    # A notebook may be larger than the global 64 KB JSON limit. The limit must be raised before
+    # anything reads the body, the Idempotency-Key check included, so this route applies
+    # idempotency itself rather than with ``idempotent=True``.
+    request.max_content_length = call.settings.max_notebook_bytes
+    return idempotency.guarded(call, lambda: _keep(call, assignment))
 
 
-@idempotent()
-def _hand_in(assignment: str):
+def _keep(call: Call, assignment: str):
     raw = exercises.parse_body(request.get_data())
-    return jsonify({"submission": exercises.hand_in(current_principal().id, assignment, raw)}), 201
+    sub = exercises.hand_in(call.uow, call.me.id, assignment, raw, max_bytes=call.settings.max_notebook_bytes)
+    return jsonify({"submission": sub}), 201
 
 
-@bp.get("/exercises/submissions")
-@document("GET", "/exercises/submissions", "Daftar kiriman latihan terbaru per peserta (pelatih/admin).")
-@require("trainer", "admin")
-def list_submissions():
+@endpoint(
+    "GET",
+    "/exercises/submissions",
+    "Daftar kiriman latihan terbaru per peserta (pelatih/admin).",
+    roles=("trainer", "admin"),
+)
+def list_submissions(call: Call):
     assignment = request.args.get("assignment") or None
-    return jsonify({"submissions": exercises.current(assignment, current_principal().key)})
+    return jsonify({"submissions": exercises.current(call.uow, assignment, call.me.key)})
 
 
-@bp.get("/exercises/submissions/<int:submission_id>/notebook")
-@document("GET", "/exercises/submissions/{submission_id}/notebook", "Unduh berkas notebook satu kiriman (pelatih/admin).")
-@require("trainer", "admin")
-def submission_file(submission_id: int):
-    raw = exercises.notebook(submission_id, current_principal().key)
+@endpoint(
+    "GET",
+    "/exercises/submissions/<int:submission_id>/notebook",
+    "Unduh berkas notebook satu kiriman (pelatih/admin).",
+    roles=("trainer", "admin"),
+)
+def submission_file(call: Call, submission_id: int):
+    raw = exercises.notebook(call.uow, submission_id, call.me.key)
     return Response(raw, mimetype="application/x-ipynb+json")
 
 
-@bp.get("/grading/quiz-results")
-@document(
+@endpoint(
     "GET",
     "/grading/quiz-results",
     "Hasil kuis terbaik per peserta dan kuis, sebagai CSV yang dialirkan (untuk sinkronisasi nbgrader).",
+    roles=("trainer", "admin"),
 )
-@require("trainer", "admin")
-def quiz_results():
-    """Stream one CSV row per learner and quiz: the best submitted percent."""
-    actor = current_principal().key
-    with db.write() as s:
-        audit.record(s, actor, "export_quiz_results", None)
-    query = (
-        select(
-            Learner.nip,
-            Learner.name,
-            Learner.email,
-            Attempt.quiz_id,
-            func.max(Attempt.percent),
-            func.count(),
-        )
-        .join(Learner, Learner.id == Attempt.learner_id)
-        .where(Attempt.submitted_at.is_not(None))
-        .group_by(Learner.id, Learner.nip, Learner.name, Learner.email, Attempt.quiz_id)
-        .order_by(Learner.id, Attempt.quiz_id)
-    )
-    engine = db.engine()
-
-    def rows() -> Iterator[str]:
-        buf = io.StringIO()
-        out = csv.writer(buf)
-        out.writerow(["nip", "name", "email", "quiz_id", "best_percent", "attempts"])
-        with engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
-            for chunk in result.partitions():
-                out.writerows(chunk)
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
-
-    return Response(stream_with_context(rows()), mimetype="text/csv")
+def quiz_results(call: Call):
+    """Stream one CSV row per learner and quiz: the best submitted percent. The export's audit record
+    is committed when this view returns; the rows are read afterwards, in the same unit of work."""
+    return downloads.stream(call.uow, exercises.quiz_results_csv(call.uow, call.me.key), "text/csv")

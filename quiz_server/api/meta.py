@@ -6,9 +6,11 @@ import re
 
 from flask import current_app, jsonify
 
+from netralitas.errors import NotFound
+from quiz_server import db
 from quiz_server.api import bp
-from quiz_server.api.validation import ROUTES, document
-from quiz_server.errors import ApiError
+from quiz_server.api.endpoint import PUBLIC, Call, endpoint
+from quiz_server.api.validation import ROUTES
 from quiz_server.services import health as health_service
 
 ERROR_SCHEMA = {
@@ -25,7 +27,8 @@ ERROR_SCHEMA = {
 
 
 def health():
-    result = health_service.checks()
+    """``GET /healthz``: the database answers, takes a write now, and (SQLite) has disk left."""
+    result = health_service.checks(db.engine(current_app))
     bad = health_service.problems(result)
     if not bad:
         return jsonify({"status": "ok"})
@@ -37,9 +40,8 @@ def health():
     return jsonify(body), 503, {"Retry-After": "5"}
 
 
-@bp.get("/openapi.json")
-@document("GET", "/openapi.json", "Dokumen OpenAPI ini.", auth=False)
-def openapi():
+@endpoint("GET", "/openapi.json", "Dokumen OpenAPI ini.", roles=PUBLIC)
+def openapi(_call: Call):
     paths: dict = {}
     for key, info in sorted(ROUTES.items()):
         method, path = key.split(" ", 1)
@@ -102,4 +104,4 @@ def openapi():
 
 @bp.route("/<path:_any>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(_any: str):
-    raise ApiError(404, "not_found", "Alamat API tidak ditemukan.")
+    raise NotFound("Alamat API tidak ditemukan.", code="not_found")

@@ -5,21 +5,16 @@ from __future__ import annotations
 from flask import jsonify
 from sqlalchemy import select
 
-from quiz_server import db
-from quiz_server.api import bp
-from quiz_server.api.validation import document
+from quiz_server.api.endpoint import Call, endpoint
 from quiz_server.models import Quiz
-from quiz_server.security import current_principal, require
 from quiz_server.services import attempts
 
 
-@bp.get("/quizzes")
-@document("GET", "/quizzes", "Daftar kuis dengan batas dan hasil terbaik peserta.")
-@require("learner")
-def list_quizzes():
-    progress = {m["quiz_id"]: m for m in attempts.progress(current_principal().id)["modules"]}
+@endpoint("GET", "/quizzes", "Daftar kuis dengan batas dan hasil terbaik peserta.", roles=("learner",))
+def list_quizzes(call: Call):
+    progress = {m["quiz_id"]: m for m in attempts.progress(call.uow, call.me.id)["modules"]}
     out = []
-    for q in db.session().scalars(select(Quiz).order_by(Quiz.position)):
+    for q in call.uow.session.scalars(select(Quiz).order_by(Quiz.position)):
         mine = progress.get(q.id, {})
         out.append(
             {

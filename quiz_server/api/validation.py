@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import request
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
-from quiz_server.errors import ApiError
+from netralitas.errors import BadRequest, InvalidInput, UnsupportedMediaType
 
 # route key "METHOD /path" -> documentation used by meta.openapi()
 ROUTES: dict[str, dict[str, Any]] = {}
@@ -39,20 +39,21 @@ def document(
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
     if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Kirim data sebagai JSON (Content-Type: application/json).")
+        raise UnsupportedMediaType(
+            "Kirim data sebagai JSON (Content-Type: application/json).", code="unsupported_media_type"
+        )
     try:
         data = request.get_json(force=True, silent=False)
-    except (BadRequest, RecursionError):  # RecursionError: absurdly deep nesting
-        raise ApiError(400, "invalid_json", "Data JSON tidak dapat dibaca.") from None
+    except (WerkzeugBadRequest, RecursionError):  # RecursionError: absurdly deep nesting
+        raise BadRequest("Data JSON tidak dapat dibaca.", code="invalid_json") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "(badan permintaan)"
-        raise ApiError(
-            422,
-            "validation_error",
+        raise InvalidInput(
             f"Isian '{field}' tidak valid: {first['msg']}.",
+            code="validation_error",
             fields=[{"field": ".".join(str(p) for p in e["loc"]), "type": e["type"]} for e in exc.errors()[:20]],
         ) from None
 

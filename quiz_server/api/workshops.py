@@ -2,105 +2,102 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from flask import Response, jsonify, request, url_for
 
-from flask import Response, jsonify, request
-
-from quiz_server.api import bp
-from quiz_server.api.validation import document, parse_body
-from quiz_server.api.workshop_schemas import ControlWorkshop, CreateWorkshop, JoinWorkshop, LiveAnswerBody
-from quiz_server.errors import ApiError
-from quiz_server.security import current_principal, require
+from quiz_server import web
+from quiz_server.api.endpoint import Call, endpoint
+from quiz_server.models import Workshop
 from quiz_server.services import workshop_report, workshop_state, workshops
-from quiz_server.services.idempotency import idempotent
+from quiz_server.services.errors import WorkshopNotFound
+from quiz_server.workshop_schemas import ControlWorkshop, CreateWorkshop, JoinWorkshop, LiveAnswerBody
 
 TRAINERS = ("trainer", "admin")
-FORMATS = ("json", "csv", "xlsx")
 
 
-@bp.post("/workshops")
-@document(
+def _links(ws: Workshop) -> workshop_state.Links:
+    return workshop_state.Links(
+        join_url=url_for("workshop.join", code=ws.join_code, _external=True),
+        qr_url=url_for("trainer.qr", workshop_id=ws.id, _external=True),
+    )
+
+
+def _trainer_json(call: Call, ws: Workshop) -> dict:
+    return workshop_state.trainer_workshop(call.uow, ws, _links(ws))
+
+
+@endpoint(
     "POST",
     "/workshops",
     "Buat lokakarya (pelatih): mode live atau self_paced; server membuat kode gabung 6 karakter.",
+    roles=TRAINERS,
     body=CreateWorkshop,
+    idempotent=True,
     responses={201: "Lokakarya", 404: "quiz_not_found", 422: "validation_error / invalid_window / quiz_empty"},
 )
-@require(*TRAINERS)
-@idempotent()
-def create_workshop():
-    body = parse_body(CreateWorkshop)
-    ws = workshops.create(current_principal(), **body.model_dump())
-    return jsonify({"workshop": workshop_state.trainer_workshop(ws)}), 201
+def create_workshop(call: Call):
+    ws = workshops.create(call.uow, call.me, **call.body.model_dump())
+    return jsonify({"workshop": _trainer_json(call, ws)}), 201
 
 
-@bp.get("/workshops")
-@document("GET", "/workshops", "Daftar lokakarya milik pelatih yang masuk.")
-@require(*TRAINERS)
-def list_workshops():
-    items = [workshop_state.trainer_workshop(ws) for ws in workshops.list_own(current_principal())]
-    return jsonify({"workshops": items})
+@endpoint("GET", "/workshops", "Daftar lokakarya milik pelatih yang masuk.", roles=TRAINERS)
+def list_workshops(call: Call):
+    return jsonify({"workshops": [_trainer_json(call, ws) for ws in workshops.list_own(call.uow, call.me)]})
 
 
-@bp.get("/workshops/<int:workshop_id>")
-@document(
+@endpoint(
     "GET",
-    "/workshops/{workshop_id}",
+    "/workshops/<int:workshop_id>",
     "Rincian lokakarya sendiri (pelatih).",
+    roles=TRAINERS,
     responses={200: "Lokakarya", 404: "workshop_not_found"},
 )
-@require(*TRAINERS)
-def get_workshop(workshop_id: int):
-    ws = workshops.owned(current_principal(), workshop_id)
-    return jsonify({"workshop": workshop_state.trainer_workshop(ws)})
+def get_workshop(call: Call, workshop_id: int):
+    return jsonify({"workshop": _trainer_json(call, workshops.owned(call.uow, call.me, workshop_id))})
 
 
-@bp.get("/workshops/<int:workshop_id>/participants")
-@document(
+@endpoint(
     "GET",
-    "/workshops/{workshop_id}/participants",
+    "/workshops/<int:workshop_id>/participants",
     "Daftar hadir: siapa yang sudah bergabung (pelatih).",
+    roles=TRAINERS,
     responses={200: "Peserta", 404: "workshop_not_found"},
 )
-@require(*TRAINERS)
-def workshop_participants(workshop_id: int):
-    ws = workshops.owned(current_principal(), workshop_id)
-    return jsonify({"participants": workshop_state.roster(ws)})
+def workshop_participants(call: Call, workshop_id: int):
+    ws = workshops.owned(call.uow, call.me, workshop_id)
+    return jsonify({"participants": workshop_state.roster(call.uow, ws)})
 
 
-@bp.get("/workshops/<int:workshop_id>/board")
-@document(
+@endpoint(
     "GET",
-    "/workshops/{workshop_id}/board",
+    "/workshops/<int:workshop_id>/board",
     "Keadaan papan proyektor: soal, jumlah yang menjawab, sebaran setelah dibuka, pembahasan (pelatih).",
+    roles=TRAINERS,
     responses={200: "Papan", 404: "workshop_not_found"},
 )
-@require(*TRAINERS)
-def workshop_board(workshop_id: int):
-    return jsonify(workshop_state.board(workshops.owned(current_principal(), workshop_id)))
+def workshop_board(call: Call, workshop_id: int):
+    return jsonify(workshop_state.board(call.uow, workshops.owned(call.uow, call.me, workshop_id)))
 
 
 def _control_route(action: str, summary: str) -> None:
-    def view(workshop_id: int):
-        body = parse_body(ControlWorkshop) if request.get_data(cache=True) else ControlWorkshop()
-        ws = workshops.control(current_principal(), workshop_id, action, body.version)
-        return jsonify({"workshop": workshop_state.trainer_workshop(ws)})
+    def view(call: Call, workshop_id: int):
+        ws = workshops.control(call.uow, call.me, workshop_id, action, call.body.version)
+        return jsonify({"workshop": _trainer_json(call, ws)})
 
     view.__name__ = f"workshop_{action}"
-    wrapped: Callable = idempotent()(view)
-    wrapped = require(*TRAINERS)(wrapped)
-    document(
+    endpoint(
         "POST",
-        f"/workshops/{{workshop_id}}/{action}",
+        f"/workshops/<int:workshop_id>/{action}",
         summary,
+        roles=TRAINERS,
         body=ControlWorkshop,
+        optional_body=True,
+        idempotent=True,
         responses={
             200: "Lokakarya",
             404: "workshop_not_found",
             409: "workshop_closed / invalid_transition / no_more_questions / state_changed / workshop_not_live",
         },
-    )(wrapped)
-    bp.post(f"/workshops/<int:workshop_id>/{action}")(wrapped)
+    )(view)
 
 
 _control_route("next", "Kendali langsung: buka soal berikutnya (jawaban diterima).")
@@ -109,12 +106,13 @@ _control_route("explain", "Kendali langsung: tampilkan jawaban benar, pembahasan
 _control_route("close", "Tutup lokakarya; jawaban langsung tiap peserta menjadi percobaan di catatannya.")
 
 
-@bp.post("/workshops/join")
-@document(
+@endpoint(
     "POST",
     "/workshops/join",
     "Bergabung dengan lokakarya memakai kode 6 karakter (peserta).",
+    roles=("learner",),
     body=JoinWorkshop,
+    idempotent=True,
     responses={
         200: "Sudah bergabung sebelumnya",
         201: "Bergabung",
@@ -123,45 +121,38 @@ _control_route("close", "Tutup lokakarya; jawaban langsung tiap peserta menjadi 
         429: "rate_limited",
     },
 )
-@require("learner")
-def join_workshop():
+def join_workshop(call: Call):
     try:
-        return _join()
-    except ApiError as exc:
-        if exc.code == "workshop_not_found":  # counted here, after the idempotent transaction rolled back
-            workshops.count_miss(f"learner:{current_principal().id}")
+        ws, participant, created = workshops.join(call.uow, call.me.id, call.body.join_code)
+    except WorkshopNotFound:
+        # Counted in a unit of work of its own: the refused request's rollback must not undo it.
+        web.throttle(f"join-miss:{call.me.key}", *workshops.MISSES_PER_LEARNER)
         raise
-
-
-@idempotent()
-def _join():
-    body = parse_body(JoinWorkshop)
-    ws, participant, created = workshops.join(current_principal().id, body.join_code)
     payload = {
-        "workshop": workshop_state.public_workshop(ws),
+        "workshop": workshop_state.public_workshop(call.uow, ws),
         "participant": {"id": participant.id, "joined_at": participant.joined_at.isoformat()},
     }
     return jsonify(payload), 201 if created else 200
 
 
-@bp.get("/workshops/<int:workshop_id>/current")
-@document(
+@endpoint(
     "GET",
-    "/workshops/{workshop_id}/current",
+    "/workshops/<int:workshop_id>/current",
     "Soal yang sedang dibuka untuk peserta; kunci dan pembahasan baru muncul setelah pelatih membukanya.",
+    roles=("learner",),
     responses={200: "Keadaan", 404: "workshop_not_found"},
 )
-@require("learner")
-def workshop_current(workshop_id: int):
-    return jsonify(workshop_state.participant_view(current_principal().id, workshop_id))
+def workshop_current(call: Call, workshop_id: int):
+    return jsonify(workshop_state.participant_view(call.uow, call.me.id, workshop_id))
 
 
-@bp.post("/workshops/<int:workshop_id>/answer")
-@document(
+@endpoint(
     "POST",
-    "/workshops/{workshop_id}/answer",
+    "/workshops/<int:workshop_id>/answer",
     "Jawab soal yang sedang dibuka (boleh diganti sampai pelatih menutupnya).",
+    roles=("learner",),
     body=LiveAnswerBody,
+    idempotent=True,
     responses={
         200: "Diterima",
         404: "workshop_not_found",
@@ -169,63 +160,52 @@ def workshop_current(workshop_id: int):
         422: "invalid_choice / too_many_choices",
     },
 )
-@require("learner")
-@idempotent()
-def workshop_answer(workshop_id: int):
-    body = parse_body(LiveAnswerBody)
-    received = workshops.answer(current_principal().id, workshop_id, body.question_index, body.choices)
+def workshop_answer(call: Call, workshop_id: int):
+    body = call.body
+    received = workshops.answer(call.uow, call.me.id, workshop_id, body.question_index, body.choices)
     return jsonify({"received": received})
 
 
-@bp.get("/workshops/<int:workshop_id>/results")
-@document(
+@endpoint(
     "GET",
-    "/workshops/{workshop_id}/results",
+    "/workshops/<int:workshop_id>/results",
     "Hasil per peserta dan per soal, dan soal yang paling banyak salah (pelatih). Dicatat di log audit.",
+    roles=TRAINERS,
     responses={200: "Hasil", 404: "workshop_not_found"},
 )
-@require(*TRAINERS)
-def workshop_results(workshop_id: int):
-    who = current_principal()
-    ws = workshops.owned(who, workshop_id)
-    report = workshop_report.results(ws)
-    workshop_report.record_export(who.key, ws, "json", len(report["participants"]))
+def workshop_results(call: Call, workshop_id: int):
+    ws = workshops.owned(call.uow, call.me, workshop_id)
+    report = workshop_report.results(call.uow, ws, _links(ws))
+    workshop_report.record_export(call.uow, call.me.key, ws, "json", len(report["participants"]))
     return jsonify(report)
 
 
-@bp.get("/workshops/<int:workshop_id>/report")
-@document(
+@endpoint(
     "GET",
-    "/workshops/{workshop_id}/report",
+    "/workshops/<int:workshop_id>/report",
     "Laporan lokakarya: format=json|csv|xlsx; untuk CSV, part=participants (bawaan) atau questions. "
     "Setiap unduhan dicatat di log audit.",
+    roles=TRAINERS,
     responses={200: "Laporan", 404: "workshop_not_found", 422: "invalid_format"},
 )
-@require(*TRAINERS)
-def workshop_report_file(workshop_id: int):
-    who = current_principal()
-    ws = workshops.owned(who, workshop_id)
-    return report_response(who.key, ws, request.args.get("format", "json"), request.args.get("part", "participants"))
-
-
-def report_response(actor: str, ws, fmt: str, part: str = "participants") -> Response:
-    """The report as a download, logged before it leaves. Shared with the trainer pages."""
-    if fmt not in FORMATS:
-        raise ApiError(422, "invalid_format", "Format harus salah satu dari: json, csv, xlsx.")
-    if part not in ("participants", "questions"):
-        raise ApiError(422, "invalid_part", "Bagian laporan harus 'participants' atau 'questions'.")
-    report = workshop_report.results(ws)
-    rows = len(report["participants"]) if fmt != "csv" or part == "participants" else len(report["most_missed"])
-    workshop_report.record_export(actor, ws, fmt if fmt != "csv" else f"csv:{part}", rows)
-    if fmt == "json":
+def workshop_report_file(call: Call, workshop_id: int):
+    ws = workshops.owned(call.uow, call.me, workshop_id)
+    report, download = workshop_report.export(
+        call.uow,
+        call.me.key,
+        ws,
+        request.args.get("format", "json"),
+        request.args.get("part", "participants"),
+        links=_links(ws),
+        zone=call.settings.zone,
+    )
+    if download is None:
         return jsonify(report)
-    if fmt == "csv":
-        body = workshop_report.csv_text(report, part).encode("utf-8")
-        name = workshop_report.filename(ws, "csv" if part == "participants" else "soal.csv")
-        resp = Response(body, mimetype="text/csv")
-    else:
-        resp = Response(workshop_report.xlsx_bytes(report), mimetype=workshop_report.XLSX_TYPE)
-        name = workshop_report.filename(ws, "xlsx")
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return _attachment(download)
+
+
+def _attachment(download: workshop_report.Download) -> Response:
+    resp = Response(download.content, mimetype=download.mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -8,25 +8,35 @@ import secrets
 from collections import defaultdict
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Integer, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from netralitas import scoring
-from quiz_server import db
-from quiz_server.errors import ApiError, not_found
+from netralitas.errors import Conflict, InvalidInput
 from quiz_server.models import Attempt, Participant, Question, Quiz, Workshop
 from quiz_server.models.base import utcnow
 from quiz_server.services import audit, catalog, certificates
+from quiz_server.services.errors import (
+    AttemptAlreadySubmitted,
+    AttemptExpired,
+    AttemptLimitReached,
+    AttemptNotFound,
+    InvalidChoice,
+    QuizNotFound,
+    UnknownQuestion,
+    WorkshopClosed,
+    WorkshopNotFound,
+)
+from quiz_server.uow import UnitOfWork
 
 _rng = random.SystemRandom()
 
 
-def get_quiz(quiz_id: str) -> Quiz:
-    quiz = catalog.snapshot().quizzes.get(quiz_id)
+def get_quiz(uow: UnitOfWork, quiz_id: str) -> Quiz:
+    quiz = catalog.snapshot(uow).quizzes.get(quiz_id)
     if quiz is None:
-        raise ApiError(404, "quiz_not_found", "Kuis tidak ditemukan.")
+        raise QuizNotFound("Kuis tidak ditemukan.")
     return quiz
 
 
@@ -81,62 +91,54 @@ def public_attempt(attempt: Attempt, questions: dict[str, Question]) -> dict[str
     }
 
 
-def _questions_for(attempt: Attempt) -> dict[str, Question]:
-    questions = catalog.snapshot().questions
+def _questions_for(uow: UnitOfWork, attempt: Attempt) -> dict[str, Question]:
+    questions = catalog.snapshot(uow).questions
     return {e["q"]: questions[e["q"]] for e in attempt.draw}
 
 
-def start(learner_id: int, quiz_id: str, workshop_id: int | None = None) -> dict[str, Any]:
-    quiz = get_quiz(quiz_id)
-    picked = draw_questions(list(catalog.snapshot().pools.get(quiz.id, [])), quiz.questions_per_attempt)
-    with db.write() as s:
-        window_end = workshop_window_end(s, learner_id, quiz.id, workshop_id) if workshop_id is not None else None
-        used = s.scalar(
-            select(func.count())
-            .select_from(Attempt)
-            .where(Attempt.learner_id == learner_id, Attempt.quiz_id == quiz.id)
-        )
-        if used >= quiz.attempts_allowed:
-            raise ApiError(
-                409,
-                "attempt_limit_reached",
-                f"Batas {quiz.attempts_allowed} kali percobaan untuk kuis ini sudah habis.",
-            )
-        now = utcnow()
-        expires_at = now + dt.timedelta(minutes=quiz.time_limit_minutes)
-        attempt = Attempt(
-            id=secrets.token_hex(16),
-            learner_id=learner_id,
-            quiz_id=quiz.id,
-            number=used + 1,
-            workshop_id=workshop_id,
-            started_at=now,
-            expires_at=min(expires_at, window_end) if window_end else expires_at,  # a workshop's window ends it
-            draw=[{"q": q.id, "choices": _shown(q)} for q in picked],
-        )
-        try:
-            with s.begin_nested():
-                s.add(attempt)
-        except IntegrityError:  # a concurrent start took this number (PostgreSQL)
-            raise ApiError(
-                409, "attempt_limit_reached", "Percobaan lain sedang dimulai bersamaan. Muat ulang lalu coba lagi."
-            ) from None
-        audit.record(s, f"learner:{learner_id}", "attempt_start", attempt.id, quiz_id=quiz.id)
+def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | None = None) -> dict[str, Any]:
+    quiz = get_quiz(uow, quiz_id)
+    picked = draw_questions(list(catalog.snapshot(uow).pools.get(quiz.id, [])), quiz.questions_per_attempt)
+    s = uow.write()
+    window_end = workshop_window_end(s, learner_id, quiz.id, workshop_id) if workshop_id is not None else None
+    used = s.scalar(
+        select(func.count()).select_from(Attempt).where(Attempt.learner_id == learner_id, Attempt.quiz_id == quiz.id)
+    )
+    if used >= quiz.attempts_allowed:
+        raise AttemptLimitReached(f"Batas {quiz.attempts_allowed} kali percobaan untuk kuis ini sudah habis.")
+    now = utcnow()
+    expires_at = now + dt.timedelta(minutes=quiz.time_limit_minutes)
+    attempt = Attempt(
+        id=secrets.token_hex(16),
+        learner_id=learner_id,
+        quiz_id=quiz.id,
+        number=used + 1,
+        workshop_id=workshop_id,
+        started_at=now,
+        expires_at=min(expires_at, window_end) if window_end else expires_at,  # a workshop's window ends it
+        draw=[{"q": q.id, "choices": _shown(q)} for q in picked],
+    )
+    try:
+        with s.begin_nested():
+            s.add(attempt)
+    except IntegrityError:  # a concurrent start took this number (PostgreSQL)
+        raise AttemptLimitReached("Percobaan lain sedang dimulai bersamaan. Muat ulang lalu coba lagi.") from None
+    audit.record(uow, f"learner:{learner_id}", "attempt_start", attempt.id, quiz_id=quiz.id)
     return public_attempt(attempt, {q.id: q for q in picked})
 
 
-def get_open(learner_id: int, attempt_id: str) -> dict[str, Any]:
-    attempt = _own(learner_id, attempt_id)
-    body = public_attempt(attempt, _questions_for(attempt))
+def get_open(uow: UnitOfWork, learner_id: int, attempt_id: str) -> dict[str, Any]:
+    attempt = _own(uow, learner_id, attempt_id)
+    body = public_attempt(attempt, _questions_for(uow, attempt))
     if attempt.submitted_at is not None:
         body["result"] = result_of(attempt)
     return body
 
 
-def _own(learner_id: int, attempt_id: str) -> Attempt:
-    attempt = db.session().get(Attempt, attempt_id)
+def _own(uow: UnitOfWork, learner_id: int, attempt_id: str) -> Attempt:
+    attempt = uow.session.get(Attempt, attempt_id)
     if attempt is None or attempt.learner_id != learner_id:
-        raise not_found("Percobaan kuis tidak ditemukan.")
+        raise AttemptNotFound()
     return attempt
 
 
@@ -146,18 +148,20 @@ def _normalise(attempt: Attempt, answers: dict[str, list[str]]) -> dict[str, lis
     out: dict[str, list[str]] = {}
     for qid, chosen in answers.items():
         if qid not in drawn:
-            raise ApiError(422, "unknown_question", f"Soal '{qid}' bukan bagian dari percobaan ini.")
+            raise UnknownQuestion(f"Soal '{qid}' bukan bagian dari percobaan ini.")
         mapping = drawn[qid]
         bad = [c for c in chosen if c not in mapping]
         if bad:
-            raise ApiError(422, "invalid_choice", f"Pilihan '{bad[0]}' tidak ada pada soal '{qid}'.")
+            raise InvalidChoice(f"Pilihan '{bad[0]}' tidak ada pada soal '{qid}'.")
         out[qid] = sorted({mapping[c] for c in chosen})
     return out
 
 
-def _score(attempt: Attempt, answers: dict[str, list[str]]) -> tuple[float, float, list[dict[str, Any]]]:
-    questions = _questions_for(attempt)
-    rules = catalog.snapshot().rules
+def _score(
+    uow: UnitOfWork, attempt: Attempt, answers: dict[str, list[str]]
+) -> tuple[float, float, list[dict[str, Any]]]:
+    questions = _questions_for(uow, attempt)
+    rules = catalog.snapshot(uow).rules
     total = maximum = 0.0
     feedback = []
     for entry in attempt.draw:
@@ -165,13 +169,16 @@ def _score(attempt: Attempt, answers: dict[str, list[str]]) -> tuple[float, floa
         res = scoring.score(q, answers.get(q.id, []))
         total += res.points
         maximum += res.max_points
-        to_shown = {cid: shown for shown, cid in entry["choices"]}
+        # Choice lists follow the order the learner was shown (documented in docs/api.md), so a client
+        # or test can compare them as they are.
+        chosen = set(answers.get(q.id, []))
+        keyed = {c["id"] for c in q.choices if c["correct"]}
         feedback.append(
             {
                 "question_id": q.id,
                 "correct": res.correct,
-                "your_choices": [to_shown[c] for c in answers.get(q.id, [])],
-                "correct_choices": [to_shown[c["id"]] for c in q.choices if c["correct"]],
+                "your_choices": [shown for shown, cid in entry["choices"] if cid in chosen],
+                "correct_choices": [shown for shown, cid in entry["choices"] if cid in keyed],
                 "explanation": q.explanation,
                 "rules": [{"id": r, "citation": rules[r].citation if r in rules else r} for r in q.rules],
             }
@@ -190,54 +197,56 @@ def result_of(attempt: Attempt) -> dict[str, Any]:
     }
 
 
-def submit(learner_id: int, attempt_id: str, answers: dict[str, list[str]]) -> dict[str, Any]:
-    attempt = _own(learner_id, attempt_id)
+def submit(
+    uow: UnitOfWork, learner_id: int, attempt_id: str, answers: dict[str, list[str]], *, grace_seconds: int = 60
+) -> dict[str, Any]:
+    attempt = _own(uow, learner_id, attempt_id)
     normalised = _normalise(attempt, answers)
     if attempt.submitted_at is not None:
         return _already(attempt, normalised)
-    grace = dt.timedelta(seconds=current_app.config.get("ATTEMPT_GRACE_SECONDS", 60))
-    if utcnow() > attempt.expires_at + grace:
-        raise ApiError(409, "attempt_expired", "Waktu percobaan ini sudah habis. Mulai percobaan baru bila masih ada.")
-    quiz = get_quiz(attempt.quiz_id)
-    score, maximum, feedback = _score(attempt, normalised)
+    if utcnow() > attempt.expires_at + dt.timedelta(seconds=grace_seconds):
+        raise AttemptExpired("Waktu percobaan ini sudah habis. Mulai percobaan baru bila masih ada.")
+    quiz = get_quiz(uow, attempt.quiz_id)
+    score, maximum, feedback = _score(uow, attempt, normalised)
     percent = round(100 * score / maximum, 1) if maximum else 0.0
     passed = percent >= quiz.pass_percent
-    with db.write() as s:
-        done = s.execute(
-            update(Attempt)
-            .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
-            .values(
-                submitted_at=utcnow(),
-                answers=normalised,
-                score=score,
-                max_score=maximum,
-                percent=percent,
-                passed=passed,
-                feedback=feedback,
-            )
-        ).rowcount
-        if done:
-            audit.record(s, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
-            return {
-                "attempt_id": attempt.id,
-                "score": score,
-                "max_score": maximum,
-                "percent": percent,
-                "passed": passed,
-                "feedback": feedback,
-            }
-        # A concurrent submit of the same attempt won; answer as a repeat of it.
-        return _already(s.get(Attempt, attempt_id, populate_existing=True), normalised)
+    s = uow.write()
+    done = s.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
+        .values(
+            submitted_at=utcnow(),
+            answers=normalised,
+            score=score,
+            max_score=maximum,
+            percent=percent,
+            passed=passed,
+            feedback=feedback,
+        )
+    ).rowcount
+    if done:
+        audit.record(uow, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
+        return {
+            "attempt_id": attempt.id,
+            "score": score,
+            "max_score": maximum,
+            "percent": percent,
+            "passed": passed,
+            "feedback": feedback,
+        }
+    # A concurrent submit of the same attempt won; answer as a repeat of it.
+    return _already(s.get(Attempt, attempt_id, populate_existing=True), normalised)
 
 
 def _already(attempt: Attempt, normalised: dict[str, list[str]]) -> dict[str, Any]:
     if attempt.answers != normalised:
-        raise ApiError(409, "attempt_already_submitted", "Percobaan ini sudah dikirim dengan jawaban lain.")
+        raise AttemptAlreadySubmitted("Percobaan ini sudah dikirim dengan jawaban lain.")
     return result_of(attempt)
 
 
-def progress(learner_id: int) -> dict[str, Any]:
-    s = db.session()
+def progress(uow: UnitOfWork, learner_id: int, base_url: str | None = None) -> dict[str, Any]:
+    """Per-module progress and certification status; ``base_url`` makes certificate links absolute."""
+    s = uow.session
     quizzes = list(s.scalars(select(Quiz).order_by(Quiz.position)))
     rows = s.execute(
         select(Attempt.quiz_id, func.count(), func.max(Attempt.percent), func.max(Attempt.passed.cast(Integer)))
@@ -277,7 +286,7 @@ def progress(learner_id: int) -> dict[str, Any]:
             if all_passed
             else "Selesaikan semua kuis modul untuk memenuhi syarat sertifikat.",
         }
-        | (certificates.progress_summary(learner_id) or {}),
+        | (certificates.progress_summary(uow, learner_id, base_url) or {}),
     }
 
 
@@ -293,20 +302,20 @@ def workshop_window_end(s: Session, learner_id: int, quiz_id: str, workshop_id: 
         .where(Workshop.id == workshop_id)
     ).first()
     if row is None or row[1] is None:
-        raise ApiError(404, "workshop_not_found", "Lokakarya tidak ditemukan, atau Anda belum bergabung dengannya.")
+        raise WorkshopNotFound("Lokakarya tidak ditemukan, atau Anda belum bergabung dengannya.")
     workshop = row[0]
     if workshop.mode != "self_paced" or workshop.quiz_id != quiz_id:
-        raise ApiError(422, "workshop_mismatch", "Kuis ini tidak dikerjakan mandiri dalam lokakarya tersebut.")
+        raise InvalidInput("Kuis ini tidak dikerjakan mandiri dalam lokakarya tersebut.", code="workshop_mismatch")
     now = utcnow()
     if workshop.status != "open" or now >= workshop.closes_at:
-        raise ApiError(409, "workshop_closed", "Lokakarya ini sudah ditutup; kuisnya tidak dapat dikerjakan lagi.")
+        raise WorkshopClosed("Lokakarya ini sudah ditutup; kuisnya tidak dapat dikerjakan lagi.")
     if now < workshop.opens_at:
-        raise ApiError(409, "workshop_not_started", "Waktu mengerjakan kuis lokakarya ini belum dimulai.")
+        raise Conflict("Waktu mengerjakan kuis lokakarya ini belum dimulai.", code="workshop_not_started")
     return workshop.closes_at
 
 
 def record_answered(
-    s: Session,
+    uow: UnitOfWork,
     quiz_id: str,
     workshop_id: int,
     draw: list[dict[str, Any]],
@@ -319,7 +328,8 @@ def record_answered(
     but are not refused at the attempt limit: the trainer ran the room, and its answers must count.
     Returns learner id -> attempt id.
     """
-    quiz = get_quiz(quiz_id)
+    quiz = get_quiz(uow, quiz_id)
+    s = uow.write()
     learner_ids = [learner_id for learner_id, _, _ in answered]
     last = dict(
         s.execute(
@@ -341,14 +351,14 @@ def record_answered(
             expires_at=now,
             draw=draw,
         )
-        score, maximum, feedback = _score(attempt, answers)
+        score, maximum, feedback = _score(uow, attempt, answers)
         attempt.percent = round(100 * score / maximum, 1) if maximum else 0.0
         attempt.score, attempt.max_score, attempt.feedback = score, maximum, feedback
         attempt.passed = attempt.percent >= quiz.pass_percent
         attempt.answers, attempt.submitted_at = answers, now
         _add_with_free_number(s, attempt)
         audit.record(
-            s, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=attempt.percent, workshop_id=workshop_id
+            uow, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=attempt.percent, workshop_id=workshop_id
         )
         out[learner_id] = attempt.id
     return out
@@ -369,4 +379,4 @@ def _add_with_free_number(s: Session, attempt: Attempt) -> None:
                 )
                 or 0
             )
-    raise ApiError(409, "attempt_conflict", "Percobaan peserta sedang berubah bersamaan. Coba tutup sekali lagi.")
+    raise Conflict("Percobaan peserta sedang berubah bersamaan. Coba tutup sekali lagi.", code="attempt_conflict")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from flask import has_request_context, request
-from sqlalchemy.orm import Session
-
 from quiz_server.models import AuditEvent
+from quiz_server.uow import UnitOfWork
 
 
-def record(s: Session, actor: str, action: str, target: str | None = None, **detail: object) -> None:
-    ip = request.remote_addr if has_request_context() else None
-    s.add(AuditEvent(actor=actor, action=action, target=target, ip=ip, detail=detail or None))
+def record(uow: UnitOfWork, actor: str, action: str, target: str | None = None, **detail: object) -> None:
+    """Add an event to the unit of work's write transaction; the caller's address comes with the unit."""
+    uow.write().add(AuditEvent(actor=actor, action=action, target=target, ip=uow.origin_ip, detail=detail or None))

@@ -1,8 +1,8 @@
 """A per-process read cache of the course content (quizzes, questions with keys, rules).
 
 Content changes only through ``netralitas content load``, which adds a row to
-``content_versions``; every request reads the newest row's checksum (one indexed
-read) and the app's cache is rebuilt when it changed, so all processes see new
+``content_versions``; every unit of work reads the newest row's checksum once (one indexed
+read) and the process's cache is rebuilt when it changed, so all processes see new
 content on their next request.
 """
 
@@ -11,15 +11,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from flask import current_app, g
 from sqlalchemy import select
 
-from quiz_server import db
 from quiz_server.models import ContentVersion, Question, Quiz, Rule
+from quiz_server.uow import UnitOfWork
 
 
 @dataclass
-class _Snapshot:
+class Snapshot:
     version: str | None
     quizzes: dict[str, Quiz] = field(default_factory=dict)
     questions: dict[str, Question] = field(default_factory=dict)
@@ -30,26 +29,29 @@ class _Snapshot:
 _lock = threading.Lock()
 
 
-def _load(version: str | None) -> _Snapshot:
-    s = db.session()
-    snap = _Snapshot(version)
-    snap.quizzes = {q.id: q for q in s.scalars(select(Quiz))}
-    snap.questions = {q.id: q for q in s.scalars(select(Question))}
-    snap.rules = {r.id: r for r in s.scalars(select(Rule))}
+def _load(uow: UnitOfWork, version: str | None) -> Snapshot:
+    s = uow.handles.reader()  # its own session: the snapshot's objects outlive this unit of work
+    try:
+        snap = Snapshot(version)
+        snap.quizzes = {q.id: q for q in s.scalars(select(Quiz))}
+        snap.questions = {q.id: q for q in s.scalars(select(Question))}
+        snap.rules = {r.id: r for r in s.scalars(select(Rule))}
+        s.expunge_all()  # detached, read-only copies shared between threads
+    finally:
+        s.close()
     for q in snap.questions.values():
         if q.active and q.graded:
             snap.pools.setdefault(q.quiz_id, []).append(q)
-    s.expunge_all()  # detached, read-only copies shared between threads
     return snap
 
 
-def snapshot() -> _Snapshot:
-    if "catalog" in g:
-        return g.catalog
-    version = db.session().scalar(select(ContentVersion.checksum).order_by(ContentVersion.id.desc()).limit(1))
+def snapshot(uow: UnitOfWork) -> Snapshot:
+    if "catalog" in uow.memo:
+        return uow.memo["catalog"]
+    version = uow.session.scalar(select(ContentVersion.checksum).order_by(ContentVersion.id.desc()).limit(1))
     with _lock:
-        current = current_app.extensions.get("catalog")
+        current = uow.handles.shared.get("catalog")
         if current is None or current.version != version:
-            current = current_app.extensions["catalog"] = _load(version)
-    g.catalog = current
+            current = uow.handles.shared["catalog"] = _load(uow, version)
+    uow.memo["catalog"] = current
     return current

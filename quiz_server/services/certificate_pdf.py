@@ -1,8 +1,8 @@
 """The certificate as a one-page A4 landscape PDF in Bahasa Indonesia, with a QR code.
 
 Rendered on demand from the stored certificate. ReportLab's ``invariant`` mode fixes
-the dates and document id, so the same certificate (and the same PUBLIC_URL) always
-gives the same bytes. The QR code carries the verify URL with the signed token after
+the dates and document id, so the same certificate (and the same base URL, see
+``certificates.verify_url``) always gives the same bytes. The QR code carries the verify URL with the signed token after
 ``#``; the PDF metadata carries the token (Keywords) and a signature over the whole file
 (Subject), read back by ``netralitas certificate verify``.
 """
@@ -22,8 +22,12 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from netralitas import certificates as fmt
+from quiz_server.config import Settings
 from quiz_server.models import Certificate
-from quiz_server.services.certificates import display_code, token, verify_url
+from quiz_server.services import audit, signing_key
+from quiz_server.services.certificates import display_code, key_path, token, verify_url
+from quiz_server.services.errors import CertificateRevoked
+from quiz_server.uow import UnitOfWork
 
 WIDTH, HEIGHT = landscape(A4)
 NAVY = HexColor("#0b3d6b")
@@ -54,8 +58,8 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
-def qr_text(cert: Certificate) -> str:
-    return f"{verify_url(cert.code)}#{token(cert)}"
+def qr_text(cert: Certificate, base_url: str | None) -> str:
+    return f"{verify_url(cert.code, base_url)}#{token(cert)}"
 
 
 def _centred(c: Canvas, y: float, text: str, font: str, size: float, max_width: float = WIDTH - 160) -> None:
@@ -108,7 +112,7 @@ def _body(c: Canvas, cert: Certificate) -> None:
     _centred(c, y - 6, f"sebanyak {cert.jp_credit} JP (jam pelajaran)", "Helvetica", 12)
 
 
-def _details(c: Canvas, cert: Certificate, qr_size: float) -> None:
+def _details(c: Canvas, cert: Certificate, qr_size: float, base_url: str | None) -> None:
     x, y = 70, 175
     rows = (
         ("Kode sertifikat", display_code(cert.code)),
@@ -128,7 +132,7 @@ def _details(c: Canvas, cert: Certificate, qr_size: float) -> None:
     c.setFillColor(GREY)
     lines = [
         "Sertifikat ini ditandatangani secara elektronik (Ed25519). Periksa keasliannya dengan memindai kode QR,",
-        f"membuka {verify_url(cert.code)}, atau tanpa internet: netralitas certificate verify <berkas PDF>.",
+        f"membuka {verify_url(cert.code, base_url)}, atau tanpa internet: netralitas certificate verify <berkas PDF>.",
         "Materi pelatihan ini alat bantu belajar, bukan nasihat hukum.",
     ]
     for line in lines:
@@ -139,7 +143,7 @@ def _details(c: Canvas, cert: Certificate, qr_size: float) -> None:
     c.drawCentredString(qx + qr_size / 2, 58, "Pindai untuk memeriksa keaslian")
 
 
-def render(cert: Certificate, key: Ed25519PrivateKey) -> bytes:
+def render(cert: Certificate, key: Ed25519PrivateKey, base_url: str | None) -> bytes:
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=(WIDTH, HEIGHT), invariant=1, pageCompression=1)
     c.setTitle(f"Sertifikat Netralitas ASN {display_code(cert.code)}")
@@ -153,8 +157,18 @@ def render(cert: Certificate, key: Ed25519PrivateKey) -> bytes:
     _frame(c)
     _body(c, cert)
     qr_size = 150
-    _details(c, cert, qr_size)
-    _qr(c, qr_text(cert), WIDTH - 70 - qr_size, 68, qr_size)
+    _details(c, cert, qr_size, base_url)
+    _qr(c, qr_text(cert, base_url), WIDTH - 70 - qr_size, 68, qr_size)
     c.showPage()
     c.save()
     return fmt.sign_pdf(buf.getvalue(), key)
+
+
+def download(uow: UnitOfWork, settings: Settings, cert: Certificate, actor: str, base_url: str | None) -> bytes:
+    """The PDF of a certificate in force (or expired), with the export in the audit log; a revoked
+    certificate is refused."""
+    if cert.status == "revoked":
+        raise CertificateRevoked("Sertifikat ini telah dicabut dan tidak dapat diunduh.")
+    data = render(cert, signing_key.private_key(key_path(settings)), base_url)
+    audit.record(uow, actor, "certificate_pdf", cert.code)
+    return data

@@ -3,33 +3,37 @@
 Whether a learner has earned a certificate is decided elsewhere (``netralitas certify``
 over the nbgrader gradebook); this service only issues, and does so idempotently: one
 valid certificate per learner and content version.
+
+Links (the verify page, the web download) start with a ``base_url`` the caller passes: the web
+layer's ``web.public_base()``, or ``Settings.public_url`` from the CLI (``None`` gives a path
+relative to the site).
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-import os
 import re
 import secrets
 from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import current_app, has_request_context, url_for
 from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from netralitas import certificates as fmt
 from netralitas.content.models import Course
+from netralitas.errors import Conflict, Unavailable
 from netralitas.nip import parse_nip
-from quiz_server import db
-from quiz_server.errors import ApiError
+from quiz_server.config import Settings
 from quiz_server.models import Certificate, Instansi, Learner
 from quiz_server.models.base import utcnow
 from quiz_server.services import audit, signing_key
 from quiz_server.services.content import current_version
+from quiz_server.services.errors import CertificateNotFound, LearnerNotFound
+from quiz_server.uow import UnitOfWork
 
 # Certificates are dated in Western Indonesian Time (no daylight saving), not in UTC.
 WIB = dt.timezone(dt.timedelta(hours=7), "WIB")
@@ -65,27 +69,41 @@ def major(version: str) -> int:
     return int(version.split(".", 1)[0])
 
 
-def course_settings() -> Course:
+# course.yaml per content folder, with the file's modification time (a per-process cache).
+_courses: dict[Path, tuple[int, Course]] = {}
+
+
+def course_settings(content_path: str | Path) -> Course:
     """course.yaml from the content folder, re-read only when the file changes."""
-    path = Path(current_app.config["CONTENT_PATH"]) / "course.yaml"
+    path = Path(content_path) / "course.yaml"
     try:
-        stamp = (str(path), path.stat().st_mtime_ns)
+        stamp = path.stat().st_mtime_ns
     except OSError:
-        raise ApiError(503, "content_unavailable", "Berkas course.yaml tidak dapat dibaca di server.") from None
-    cached = current_app.extensions.get("course_settings")
+        raise Unavailable("Berkas course.yaml tidak dapat dibaca di server.", code="content_unavailable") from None
+    cached = _courses.get(path)
     if cached is None or cached[0] != stamp:
-        course = Course.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        cached = current_app.extensions["course_settings"] = (stamp, course)
+        cached = _courses[path] = (stamp, Course.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
     return cached[1]
 
 
-def verify_url(code: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or os.environ.get("NETRALITAS_PUBLIC_URL")
-    if base:
-        return f"{base.rstrip('/')}/sertifikat/{code}"
-    if has_request_context():
-        return url_for("learner.certificate_page", code=code, _external=True)
-    return f"/sertifikat/{code}"
+def key_path(settings: Settings) -> Path:
+    """The signing key file of this installation."""
+    return signing_key.key_path(settings.certificate_key_path, settings.instance_path)
+
+
+def _link(base_url: str | None, path: str) -> str:
+    return f"{(base_url or '').rstrip('/')}{path}"
+
+
+def verify_url(code: str, base_url: str | None) -> str:
+    """The public verify page of ``code`` (what the QR code opens)."""
+    return _link(base_url, f"/sertifikat/{code}")
+
+
+def download_url(base_url: str | None) -> str:
+    """The web download (session login), which a notebook link opened in a browser can use;
+    API clients use GET /api/v1/me/certificate.pdf with their bearer token instead."""
+    return _link(base_url, "/sertifikat.pdf")
 
 
 def token(cert: Certificate) -> str:
@@ -106,46 +124,48 @@ def _existing_valid(s: Session, learner_id: int, version: str, on: dt.date) -> C
     )
 
 
-def issue(learner_id: int, *, actor: str = "system", on: dt.date | None = None) -> tuple[Certificate, bool]:
+def issue(
+    uow: UnitOfWork, settings: Settings, learner_id: int, *, actor: str = "system", on: dt.date | None = None
+) -> tuple[Certificate, bool]:
     """Issue a certificate on the newest loaded content version; return ``(certificate, created)``.
 
     Issuing again while a valid one exists for that version returns it unchanged.
     """
-    course = course_settings()
-    key = signing_key.private_key()
+    course = course_settings(settings.content_path)
+    key = signing_key.private_key(key_path(settings))
     on = on or today()
-    with db.write() as s:
-        # Lock the learner row (PostgreSQL) so two concurrent issues cannot both create one.
-        learner = s.get(Learner, learner_id, with_for_update=True)
-        if learner is None:
-            raise ApiError(404, "learner_not_found", "Peserta tidak ditemukan.")
-        version = current_version(s)
-        if version is None:
-            raise ApiError(409, "content_not_loaded", "Konten kursus belum dimuat; jalankan 'netralitas content load'.")
-        found = _existing_valid(s, learner_id, version.version, on)
-        if found is not None:
-            return found, False
-        instansi = s.get(Instansi, learner.instansi_id)
-        fields = {
-            "name": learner.name,
-            "nip": parse_nip(learner.nip, learner.nip_kind, today=on).masked(),
-            "instansi": instansi.name if instansi else learner.instansi_id,
-            "jp": course.jp_credit,
-            "content_version": version.version,
-            "issued_on": on.isoformat(),
-            "valid_until": add_months(on, course.certificate_validity_months).isoformat(),
-        }
-        for _ in range(5):
-            cert = _new(learner_id, fields, course.title, version.legal_state_date, key)
-            try:
-                with s.begin_nested():
-                    s.add(cert)
-                break
-            except IntegrityError:  # code collision (about 1 in 10^14 per pair): draw again
-                continue
-        else:
-            raise ApiError(503, "unavailable", "Kode sertifikat tidak dapat dibuat. Coba lagi.")
-        audit.record(s, actor, "certificate_issue", cert.code, learner_id=learner_id, version=version.version)
+    s = uow.write()
+    # Lock the learner row (PostgreSQL) so two concurrent issues cannot both create one.
+    learner = s.get(Learner, learner_id, with_for_update=True)
+    if learner is None:
+        raise LearnerNotFound("Peserta tidak ditemukan.")
+    version = current_version(uow)
+    if version is None:
+        raise Conflict("Konten kursus belum dimuat; jalankan 'netralitas content load'.", code="content_not_loaded")
+    found = _existing_valid(s, learner_id, version.version, on)
+    if found is not None:
+        return found, False
+    instansi = s.get(Instansi, learner.instansi_id)
+    fields = {
+        "name": learner.name,
+        "nip": parse_nip(learner.nip, learner.nip_kind, today=on).masked(),
+        "instansi": instansi.name if instansi else learner.instansi_id,
+        "jp": course.jp_credit,
+        "content_version": version.version,
+        "issued_on": on.isoformat(),
+        "valid_until": add_months(on, course.certificate_validity_months).isoformat(),
+    }
+    for _ in range(5):
+        cert = _new(learner_id, fields, course.title, version.legal_state_date, key)
+        try:
+            with s.begin_nested():
+                s.add(cert)
+            break
+        except IntegrityError:  # code collision (about 1 in 10^14 per pair): draw again
+            continue
+    else:
+        raise Unavailable("Kode sertifikat tidak dapat dibuat. Coba lagi.", code="unavailable")
+    audit.record(uow, actor, "certificate_issue", cert.code, learner_id=learner_id, version=version.version)
     return cert, True
 
 
@@ -170,36 +190,37 @@ def _new(learner_id: int, fields: dict[str, Any], title: str, legal_date: str, k
     )
 
 
-def issue_for_nip(nip: str, *, actor: str = "system") -> tuple[Certificate, bool]:
+def issue_for_nip(uow: UnitOfWork, settings: Settings, nip: str, *, actor: str = "system") -> tuple[Certificate, bool]:
     digits = "".join(str(nip).split())
-    learner_id = db.session().scalar(select(Learner.id).where(Learner.nip == digits))
+    learner_id = uow.session.scalar(select(Learner.id).where(Learner.nip == digits))
     if learner_id is None:
-        raise ApiError(404, "learner_not_found", "Tidak ada peserta dengan NIP ini.")
-    return issue(learner_id, actor=actor)
+        raise LearnerNotFound("Tidak ada peserta dengan NIP ini.")
+    return issue(uow, settings, learner_id, actor=actor)
 
 
-def get(code: str) -> Certificate:
-    cert = db.session().scalar(select(Certificate).where(Certificate.code == normalise_code(code)))
+def get(uow: UnitOfWork, code: str) -> Certificate:
+    cert = uow.session.scalar(select(Certificate).where(Certificate.code == normalise_code(code)))
     if cert is None:
-        raise ApiError(404, "certificate_not_found", "Sertifikat dengan kode ini tidak ditemukan.")
+        raise CertificateNotFound("Sertifikat dengan kode ini tidak ditemukan.")
     return cert
 
 
-def revoke(code: str, reason: str, *, actor: str = "system") -> Certificate:
+def revoke(uow: UnitOfWork, code: str, reason: str, *, actor: str = "system") -> Certificate:
     """Revoke for good. Revoking a revoked certificate changes nothing (the first reason stays)."""
-    cert = get(code)
-    with db.write() as s:
-        cert = s.get(Certificate, cert.id, with_for_update=True)
-        if cert.status != "revoked":
-            cert.status = "revoked"
-            cert.revoked_at = utcnow()
-            cert.revoke_reason = reason
-            audit.record(s, actor, "certificate_revoke", cert.code, reason=reason)
+    found = get(uow, code)
+    s = uow.write()
+    cert = s.get(Certificate, found.id, with_for_update=True, populate_existing=True)
+    assert cert is not None  # certificates are never deleted while their learner exists
+    if cert.status != "revoked":
+        cert.status = "revoked"
+        cert.revoked_at = utcnow()
+        cert.revoke_reason = reason
+        audit.record(uow, actor, "certificate_revoke", cert.code, reason=reason)
     return cert
 
 
-def newest_major(s: Session | None = None) -> int | None:
-    version = current_version(s or db.session())
+def newest_major(uow: UnitOfWork) -> int | None:
+    version = current_version(uow)
     return major(version.version) if version else None
 
 
@@ -214,9 +235,9 @@ def refresher_due(cert: Certificate, newest: int | None) -> bool:
     return newest is not None and major(cert.content_version) < newest
 
 
-def public_view(cert: Certificate, newest: int | None = None) -> dict[str, Any]:
+def public_view(uow: UnitOfWork, cert: Certificate, base_url: str | None) -> dict[str, Any]:
     """What anyone holding the code may see: masked NIP only, and no revocation reason."""
-    newest = newest_major() if newest is None else newest
+    newest = newest_major(uow)
     return {
         "code": cert.code,
         "status": state(cert),
@@ -234,17 +255,17 @@ def public_view(cert: Certificate, newest: int | None = None) -> dict[str, Any]:
         "payload": cert.payload,
         "signature": cert.signature,
         "signed": token(cert),
-        "verify_url": verify_url(cert.code),
+        "verify_url": verify_url(cert.code, base_url),
     }
 
 
-def status(code: str) -> dict[str, Any]:
-    return public_view(get(code))
+def status(uow: UnitOfWork, code: str, base_url: str | None) -> dict[str, Any]:
+    return public_view(uow, get(uow, code), base_url)
 
 
-def for_learner(learner_id: int) -> Certificate | None:
+def for_learner(uow: UnitOfWork, learner_id: int) -> Certificate | None:
     """The learner's newest certificate still in force, else their newest revoked one."""
-    return db.session().scalar(
+    return uow.session.scalar(
         select(Certificate)
         .where(Certificate.learner_id == learner_id)
         .order_by(case((Certificate.status == "revoked", 1), else_=0), Certificate.id.desc())
@@ -252,12 +273,15 @@ def for_learner(learner_id: int) -> Certificate | None:
     )
 
 
-def progress_summary(learner_id: int) -> dict[str, Any] | None:
-    """The ``certification`` fields of /me/progress once a certificate exists (None before)."""
-    cert = for_learner(learner_id)
+def progress_summary(uow: UnitOfWork, learner_id: int, base_url: str | None = None) -> dict[str, Any] | None:
+    """The ``certification`` fields of /me/progress once a certificate exists (None before).
+
+    Without ``base_url`` the links are paths on this site (``/sertifikat.pdf``).
+    """
+    cert = for_learner(uow, learner_id)
     if cert is None:
         return None
-    newest = newest_major()
+    newest = newest_major(uow)
     now = state(cert)
     if now == "revoked":
         return {"status": "dicabut", "message": "Sertifikat Anda telah dicabut. Hubungi pengelola pelatihan."}
@@ -273,18 +297,7 @@ def progress_summary(learner_id: int) -> dict[str, Any] | None:
         "status": "tersertifikasi" if now == "valid" else "kedaluwarsa",
         "message": message,
         "certificate_code": cert.code,
-        "certificate_url": _download_url(),
-        "verify_url": verify_url(cert.code),
+        "certificate_url": download_url(base_url),
+        "verify_url": verify_url(cert.code, base_url),
         "refresher_due": refresher_due(cert, newest),
     }
-
-
-def _download_url() -> str:
-    """The web download (session login), which a notebook link opened in a browser can use;
-    API clients use GET /api/v1/me/certificate.pdf with their bearer token instead."""
-    base = current_app.config.get("PUBLIC_URL") or os.environ.get("NETRALITAS_PUBLIC_URL")
-    if base:
-        return f"{base.rstrip('/')}/sertifikat.pdf"
-    if has_request_context():
-        return url_for("learner.certificate_pdf", _external=True)
-    return "/sertifikat.pdf"

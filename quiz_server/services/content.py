@@ -5,19 +5,20 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from netralitas.content.models import LoadedCourse
 from quiz_server.models import ContentVersion, Question, Quiz, Rule
+from quiz_server.uow import UnitOfWork
 
 
 def checksum(course: LoadedCourse) -> str:
     return hashlib.sha256(course.model_dump_json().encode()).hexdigest()
 
 
-def load(s: Session, course: LoadedCourse) -> ContentVersion | None:
+def load(uow: UnitOfWork, course: LoadedCourse) -> ContentVersion | None:
     """Upsert everything from ``course``; return the new version row, or None when unchanged."""
     digest = checksum(course)
+    s = uow.write()  # checked inside the write: two loaders at once cannot both add this version
     if s.scalar(select(ContentVersion).where(ContentVersion.checksum == digest)):
         return None
     for rule in course.rules.values():
@@ -66,5 +67,5 @@ def load(s: Session, course: LoadedCourse) -> ContentVersion | None:
     return version
 
 
-def current_version(s: Session) -> ContentVersion | None:
-    return s.scalar(select(ContentVersion).order_by(ContentVersion.id.desc()).limit(1))
+def current_version(uow: UnitOfWork) -> ContentVersion | None:
+    return uow.session.scalar(select(ContentVersion).order_by(ContentVersion.id.desc()).limit(1))

@@ -2,6 +2,7 @@
 
 CSV holds one row per person (for scripts); XLSX holds a "Ringkasan" sheet (totals, by unit, by
 module) and a "Peserta" sheet (one row per person), for people who open it in a spreadsheet.
+Times are shown in ``zone`` (``Settings.zone``, the report time zone).
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from quiz_server import db
 from quiz_server.services import audit
 from quiz_server.services.report_people import PersonRow
 from quiz_server.services.reports import LABELS, STATUSES, Filters
+from quiz_server.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -49,13 +49,13 @@ def safe_text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _local(when: dt.datetime | None) -> str:
+def _local(when: dt.datetime | None, zone: ZoneInfo) -> str:
     if when is None:
         return ""
-    return when.astimezone(ZoneInfo(current_app.config["REPORT_TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def person_cells(p: PersonRow, n_quizzes: int) -> list[Any]:
+def person_cells(p: PersonRow, n_quizzes: int, zone: ZoneInfo) -> list[Any]:
     return [
         p.nip,
         safe_text(p.name),
@@ -65,24 +65,26 @@ def person_cells(p: PersonRow, n_quizzes: int) -> list[Any]:
         p.passed,
         n_quizzes,
         LABELS[p.status],
-        _local(p.last),
+        _local(p.last, zone),
     ]
 
 
-def record_export(actor: str, fmt: str, f: Filters, rows: int) -> None:
-    """Every export of personal data leaves a trace: who, when (the row's time), filters, row count."""
-    with db.write() as s:
-        audit.record(s, actor, "report_export", f"instansi:{f.instansi_id}", format=fmt, filters=f.public(), rows=rows)
+def record_export(uow: UnitOfWork, actor: str, fmt: str, f: Filters, rows: int) -> None:
+    """Every export of personal data leaves a trace: who, when (the row's time), filters, row count.
+
+    Added to the unit of work; its owner commits it before the first byte of the file leaves.
+    """
+    audit.record(uow, actor, "report_export", f"instansi:{f.instansi_id}", format=fmt, filters=f.public(), rows=rows)
 
 
-def csv_chunks(report: dict[str, Any], people: Iterable[PersonRow]) -> Iterator[str]:
+def csv_chunks(report: dict[str, Any], people: Iterable[PersonRow], zone: ZoneInfo) -> Iterator[str]:
     """The people sheet as CSV text, about 64 KB at a time."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(PEOPLE_COLUMNS)
     n = report["quiz_count"]
     for p in people:
-        writer.writerow(person_cells(p, n))
+        writer.writerow(person_cells(p, n, zone))
         if buf.tell() > 65536:
             yield buf.getvalue()
             buf.seek(0)
@@ -118,7 +120,7 @@ def _unit_row(name: str, row: dict[str, Any]) -> list[Any]:
     return [safe_text(name), row["roster"], *(row[s] for s in STATUSES), row["persen_selesai"]]
 
 
-def _summary_sheet(book: Workbook, report: dict[str, Any]) -> None:
+def _summary_sheet(book: Workbook, report: dict[str, Any], zone: ZoneInfo) -> None:
     ws = book.create_sheet("Ringkasan")
     for letter, width in zip("ABCDEFG", (42, 16, 14, 16, 18, 15, 12), strict=True):
         ws.column_dimensions[letter].width = width
@@ -127,7 +129,7 @@ def _summary_sheet(book: Workbook, report: dict[str, Any]) -> None:
         ("Instansi", report["instansi"]["name"]),
         ("Unit", filters.get("unit") or "Semua unit"),
         ("Periode", _period_text(filters)),
-        ("Dibuat", _local(dt.datetime.fromisoformat(report["generated_at"]))),
+        ("Dibuat", _local(dt.datetime.fromisoformat(report["generated_at"]), zone)),
     ]
     ws.freeze_panes = f"B{len(meta) + 4}"  # the unit table's title row and the unit column stay in view
     ws.append([_bold(ws, "Laporan penyelesaian pelatihan Netralitas ASN")])
@@ -146,7 +148,7 @@ def _summary_sheet(book: Workbook, report: dict[str, Any]) -> None:
         )
 
 
-def _people_sheet(book: Workbook, report: dict[str, Any], people: Iterable[PersonRow]) -> None:
+def _people_sheet(book: Workbook, report: dict[str, Any], people: Iterable[PersonRow], zone: ZoneInfo) -> None:
     ws = book.create_sheet("Peserta")
     for letter, width in zip("ABCDEFGHI", (21, 32, 30, 30, 11, 12, 13, 19, 20), strict=True):
         ws.column_dimensions[letter].width = width
@@ -154,14 +156,14 @@ def _people_sheet(book: Workbook, report: dict[str, Any], people: Iterable[Perso
     ws.append(_header(ws, PEOPLE_COLUMNS))
     n = report["quiz_count"]
     for p in people:
-        ws.append(person_cells(p, n))  # the NIP is a string cell: a number would lose its last three digits
+        ws.append(person_cells(p, n, zone))  # the NIP is a string cell: a number would lose its last three digits
 
 
-def write_xlsx(report: dict[str, Any], people: Iterable[PersonRow], target: IO[bytes] | str) -> None:
+def write_xlsx(report: dict[str, Any], people: Iterable[PersonRow], target: IO[bytes] | str, zone: ZoneInfo) -> None:
     """Write the workbook with openpyxl's write-only mode: rows go to disk as they come."""
     book = Workbook(write_only=True)
-    _summary_sheet(book, report)
-    _people_sheet(book, report, people)
+    _summary_sheet(book, report, zone)
+    _people_sheet(book, report, people, zone)
     book.save(target)
 
 

@@ -6,12 +6,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from flask import current_app
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
-
-from quiz_server import db
-from quiz_server.db import normalise_url
 
 MIN_FREE_BYTES = 5 * 1024 * 1024
 
@@ -22,17 +18,19 @@ MESSAGES = {
 }
 
 
-def _sqlite_path() -> Path | None:
-    url = normalise_url(current_app.config["DATABASE_URL"])
-    return Path(url.removeprefix("sqlite:///").split("?")[0]) if url.startswith("sqlite:///") else None
+def _sqlite_path(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine (None for other databases and in-memory ones)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return None
+    return Path(engine.url.database)
 
 
-def checks() -> dict[str, str]:
+def checks(engine: Engine) -> dict[str, str]:
     out = {"database": "ok"}
     try:
-        with db.engine().connect() as conn:
+        with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-            path = _sqlite_path()
+            path = _sqlite_path(engine)
             if path is not None:
                 out["write"] = _sqlite_can_write(path)
                 out["disk"] = "ok" if shutil.disk_usage(path.parent).free >= MIN_FREE_BYTES else "full"

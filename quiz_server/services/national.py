@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from quiz_server import db
 from quiz_server.models import Instansi, Learner, RosterEntry
 from quiz_server.models.base import utcnow
 from quiz_server.services import reports
 from quiz_server.services.reports import STATUSES, Filters
+from quiz_server.uow import UnitOfWork
 
 MIN_GROUP = 5
 SMALL = "<5"
@@ -67,13 +68,13 @@ def suppress(
     return out
 
 
-def national(f: Filters) -> dict[str, Any]:
+def national(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> dict[str, Any]:
     """Per instansi: roster size, status counts and registered learners; per module; national totals.
 
     A person on two rosters (a transfer in progress) counts in both, here and in the national sums.
     """
-    s = db.session()
-    by_instansi, modules = reports.tally(f, RosterEntry.instansi_id, scoped=False)
+    s = uow.session
+    by_instansi, modules = reports.tally(uow, f, RosterEntry.instansi_id, zone, scoped=False)
     registered = dict(s.execute(select(Learner.instansi_id, func.count()).group_by(Learner.instansi_id)).all())
     names = dict(s.execute(select(Instansi.id, Instansi.name)).all())
     empty = {"roster": 0, **dict.fromkeys(STATUSES, 0)}

@@ -11,31 +11,25 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from netralitas.errors import NetralitasError
-from quiz_server import db
-from quiz_server.models import AuditEvent, IdempotencyRecord, Learner, Token
+from quiz_server.config import Settings
+from quiz_server.models import Attempt, AuditEvent, IdempotencyRecord, Learner, Token
 from quiz_server.models.base import Base, utcnow
 from quiz_server.services import audit
+from quiz_server.services.errors import LearnerNotFound
+from quiz_server.uow import UnitOfWork
 
 ERASED_NAME = "(dihapus)"
 # Rows whose content is the learner's own free text or credentials: deleted on erasure.
 DELETE_ON_ERASE = {"tokens", "exercise_submissions", "certificates"}
 
 
-class LearnerNotFound(NetralitasError):
-    code = "learner_not_found"
-    status = 404
-    message = "Peserta dengan NIP itu tidak ditemukan."
-
-
 def _find(s: Session, nip: str) -> Learner:
     learner = s.scalar(select(Learner).where(Learner.nip == "".join(str(nip).split())))
     if learner is None:
-        raise LearnerNotFound()
+        raise LearnerNotFound("Peserta dengan NIP itu tidak ditemukan.")
     return learner
 
 
@@ -59,9 +53,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def export(nip: str, actor: str) -> dict[str, Any]:
+def export(uow: UnitOfWork, nip: str, actor: str) -> dict[str, Any]:
     """Everything held on one learner, as plain JSON-ready data (password hash excluded)."""
-    s = db.session()
+    s = uow.session
     learner = _find(s, nip)
     record: dict[str, Any] = {
         "learner": {c.name: _plain(getattr(learner, c.key)) for c in Learner.__table__.c if c.name != "password_hash"},
@@ -81,30 +75,29 @@ def export(nip: str, actor: str) -> dict[str, Any]:
     record["audit_log"] = [
         {"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target, "ip": e.ip} for e in events
     ]
-    with db.write() as w:
-        audit.record(w, actor, "personal_data_export", me, tables=sorted(k for k in record if k != "exported_at"))
+    audit.record(uow, actor, "personal_data_export", me, tables=sorted(k for k in record if k != "exported_at"))
     return record
 
 
-def erase(nip: str, actor: str) -> dict[str, int]:
+def erase(uow: UnitOfWork, nip: str, actor: str) -> dict[str, int]:
     """Remove credentials and free text, anonymise the learner row, keep scores for aggregate counts."""
-    with db.write() as s:
-        learner = _find(s, nip)
-        counts: dict[str, int] = {}
-        for table in _learner_tables():
-            if table.name in DELETE_ON_ERASE:
-                counts[table.name] = s.execute(delete(table).where(table.c.learner_id == learner.id)).rowcount
-            elif _has_personal_columns(table):
-                counts[table.name] = _anonymise_rows(s, table, learner.id)
-            # Other rows (attempts, workshop participation) hold no identifiers once the learner row
-            # is anonymised; they stay so that aggregate counts remain right.
-        s.execute(
-            update(Learner)
-            .where(Learner.id == learner.id)
-            .values(nip=f"X{learner.id:017d}", name=ERASED_NAME, email="", password_hash="")
-        )
-        s.execute(update(AuditEvent).where(AuditEvent.actor == f"learner:{learner.id}").values(ip=None))
-        audit.record(s, actor, "personal_data_erase", f"learner:{learner.id}", **counts)
+    s = uow.write()
+    learner = _find(s, nip)
+    counts: dict[str, int] = {}
+    for table in _learner_tables():
+        if table.name in DELETE_ON_ERASE:
+            counts[table.name] = s.execute(delete(table).where(table.c.learner_id == learner.id)).rowcount
+        elif _has_personal_columns(table):
+            counts[table.name] = _anonymise_rows(s, table, learner.id)
+        # Other rows (attempts, workshop participation) hold no identifiers once the learner row
+        # is anonymised; they stay so that aggregate counts remain right.
+    s.execute(
+        update(Learner)
+        .where(Learner.id == learner.id)
+        .values(nip=f"X{learner.id:017d}", name=ERASED_NAME, email="", password_hash="")
+    )
+    s.execute(update(AuditEvent).where(AuditEvent.actor == f"learner:{learner.id}").values(ip=None))
+    audit.record(uow, actor, "personal_data_erase", f"learner:{learner.id}", **counts)
     return counts
 
 
@@ -123,14 +116,17 @@ def _anonymise_rows(s: Session, table: Table, learner_id: int) -> int:
     return s.execute(update(table).where(table.c.learner_id == learner_id).values(**values)).rowcount
 
 
-def purge(now: dt.datetime | None = None, dry_run: bool = False) -> dict[str, int]:
-    """Delete what has outlived its retention period (settings in config, see docs/privacy.md)."""
+def purge(uow: UnitOfWork, settings: Settings, now: dt.datetime | None = None, dry_run: bool = False) -> dict[str, int]:
+    """Delete what has outlived its retention period (``settings.retention_*``, see docs/privacy.md).
+
+    Everything happens in ``uow``: the owner's one commit erases every stale learner and purges the
+    old rows together, or nothing at all.
+    """
     now = now or utcnow()
-    cfg = current_app.config
-    learner_cutoff = now - dt.timedelta(days=cfg["RETENTION_LEARNER_DAYS"])
-    audit_cutoff = now - dt.timedelta(days=cfg["RETENTION_AUDIT_DAYS"])
-    idem_cutoff = now - dt.timedelta(days=cfg["RETENTION_IDEMPOTENCY_DAYS"])
-    s = db.session()
+    learner_cutoff = now - dt.timedelta(days=settings.retention_learner_days)
+    audit_cutoff = now - dt.timedelta(days=settings.retention_audit_days)
+    idem_cutoff = now - dt.timedelta(days=settings.retention_idempotency_days)
+    s = uow.session
     last_seen = _last_activity(s)
     stale = [nip for nip, seen in last_seen if seen is not None and seen < learner_cutoff and not nip.startswith("X")]
     counts = {
@@ -145,18 +141,16 @@ def purge(now: dt.datetime | None = None, dry_run: bool = False) -> dict[str, in
     if dry_run:
         return counts
     for nip in stale:
-        erase(nip, "purge")
-    with db.write() as w:
-        w.execute(delete(AuditEvent).where(AuditEvent.at < audit_cutoff))
-        w.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < idem_cutoff))
-        w.execute(delete(Token).where(Token.expires_at < now))
-        audit.record(w, "purge", "retention_purge", None, **counts)
+        erase(uow, nip, "purge")
+    w = uow.write()
+    w.execute(delete(AuditEvent).where(AuditEvent.at < audit_cutoff))
+    w.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < idem_cutoff))
+    w.execute(delete(Token).where(Token.expires_at < now))
+    audit.record(uow, "purge", "retention_purge", None, **counts)
     return counts
 
 
 def _last_activity(s: Session) -> list[tuple[str, dt.datetime | None]]:
-    from quiz_server.models import Attempt
-
     last_attempt = (
         select(Attempt.learner_id, func.max(Attempt.started_at).label("at")).group_by(Attempt.learner_id).subquery()
     )

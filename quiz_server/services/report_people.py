@@ -10,10 +10,10 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, false, func, select
 
-from quiz_server import db
 from quiz_server.models import Learner, RosterEntry
 from quiz_server.services.reports import (
     Filters,
@@ -22,14 +22,16 @@ from quiz_server.services.reports import (
     per_learner,
     quizzes,
     roster_where,
+    serial_plan,
 )
+from quiz_server.uow import UnitOfWork
 
 
-def people_query(f: Filters) -> Select:
+def people_query(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> Select:
     """One row per roster entry: nip, name, unit, position, learner_id, passed (mask), last, status."""
-    ids = [q.id for q in quizzes()]
-    pl = per_learner(f, ids)
-    cert = certified_learners()
+    ids = [q.id for q in quizzes(uow)]
+    pl = per_learner(f, ids, zone)
+    cert = certified_learners(uow, zone)
     passed = func.coalesce(pl.c.passed, 0)
     status = case(
         (cert.c.learner_id.is_not(None), "tersertifikasi"),
@@ -73,18 +75,30 @@ def _person(row: Any) -> PersonRow:
     return PersonRow(nip, name, unit, position, learner_id is not None, int(passed_mask).bit_count(), last, status)
 
 
-def people(f: Filters) -> Iterator[PersonRow]:
-    """Every roster entry in the filter, ordered by unit and name; streamed, never held in memory."""
-    stmt = people_query(f).order_by(RosterEntry.unit, RosterEntry.name, RosterEntry.nip)
-    for row in db.session().execute(stmt.execution_options(yield_per=2000)):
+def people(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> Iterator[PersonRow]:
+    """Every roster entry in the filter, ordered by unit and name; streamed, never held in memory.
+
+    A generator: the query runs on the first row asked for, in the unit of work's session at that
+    moment (a streamed download reads it after the request's unit of work has committed).
+    """
+    stmt = people_query(uow, f, zone).order_by(RosterEntry.unit, RosterEntry.name, RosterEntry.nip)
+    serial_plan(uow)  # a streamed CSV reads in a new transaction, after the export's audit record
+    for row in uow.session.execute(stmt.execution_options(yield_per=2000)):
         yield _person(row)
 
 
 def not_done_page(
-    f: Filters, *, search: str = "", status: str | None = None, page: int = 1, per_page: int = 50
+    uow: UnitOfWork,
+    f: Filters,
+    zone: ZoneInfo,
+    *,
+    search: str = "",
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
 ) -> tuple[list[PersonRow], int]:
     """One page of people who are not done yet (not started or in progress), with the total count."""
-    sub = people_query(f).subquery("people")
+    sub = people_query(uow, f, zone).subquery("people")
     wanted = [status] if status in ("belum_mulai", "sedang_berjalan") else ["belum_mulai", "sedang_berjalan"]
     where = [sub.c.status.in_(wanted)]
     term = " ".join(search.split())[:100]
@@ -95,7 +109,7 @@ def not_done_page(
             func.lower(sub.c.name).like(f"%{escaped}%", escape="\\")
             | (sub.c.nip.like(f"{digits}%") if digits.isdigit() else false())
         )
-    s = db.session()
+    s = uow.session
     total = s.scalar(select(func.count()).select_from(sub).where(*where)) or 0
     rows = s.execute(
         select(sub)

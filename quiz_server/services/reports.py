@@ -1,7 +1,8 @@
 """Completion of an instansi's roster, computed by the database (GROUP BY), never per person in Python.
 
 Everyone on the roster is matched to a learner by NIP. Only submitted attempts count, and the period
-filter (``from``/``to``, calendar days in ``REPORT_TIMEZONE``) applies to their ``submitted_at``.
+filter (``from``/``to``, calendar days in ``zone``: ``Settings.zone``, from ``REPORT_TIMEZONE``)
+applies to their ``submitted_at``.
 Statuses are exclusive, in this order of precedence:
 
 - ``tersertifikasi``: holds a valid certificate (regardless of the period);
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import (
     Date,
     String,
@@ -35,11 +35,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from quiz_server import db
-from quiz_server.errors import ApiError, not_found
+from netralitas.errors import Forbidden, InvalidInput, Misconfigured, NotFound
 from quiz_server.models import Attempt, AuditEvent, Instansi, Learner, Quiz, RosterEntry
 from quiz_server.models.base import utcnow
-from quiz_server.security import Principal
+from quiz_server.services.credentials import Principal
+from quiz_server.uow import UnitOfWork
 
 STATUSES = ("belum_mulai", "sedang_berjalan", "semua_modul_lulus", "tersertifikasi")
 LABELS = {
@@ -73,40 +73,38 @@ def _date(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ApiError(
-            422, "invalid_date", f"Tanggal '{name}' harus berformat TTTT-BB-HH, misalnya 2026-01-31."
+        raise InvalidInput(
+            f"Tanggal '{name}' harus berformat TTTT-BB-HH, misalnya 2026-01-31.", code="invalid_date"
         ) from None
 
 
 def parse_filters(args: Mapping[str, str], instansi_id: str | None) -> Filters:
     unit = (args.get("unit") or "").strip() or None
     if unit and len(unit) > 200:
-        raise ApiError(422, "validation_error", "Nama unit paling banyak 200 karakter.")
+        raise InvalidInput("Nama unit paling banyak 200 karakter.", code="validation_error")
     start, end = _date(args.get("from"), "from"), _date(args.get("to"), "to")
     if start and end and start > end:
-        raise ApiError(422, "invalid_period", "Tanggal 'from' harus sebelum atau sama dengan tanggal 'to'.")
+        raise InvalidInput("Tanggal 'from' harus sebelum atau sama dengan tanggal 'to'.", code="invalid_period")
     return Filters(instansi_id, unit, start, end)
 
 
-def resolve_instansi(who: Principal, requested: str | None) -> str:
+def resolve_instansi(uow: UnitOfWork, who: Principal, requested: str | None) -> str:
     """HR sees its own instansi only; an admin names one; nobody else gets a report."""
     if who.role == "hr":
         if requested and requested != who.instansi_id:
-            raise ApiError(403, "forbidden_instansi", "Akun HR hanya dapat melihat laporan instansinya sendiri.")
+            raise Forbidden("Akun HR hanya dapat melihat laporan instansinya sendiri.", code="forbidden_instansi")
         assert who.instansi_id is not None  # HR accounts are bound to one instansi at creation
         return who.instansi_id
     if who.role == "admin":
         if not requested:
-            raise ApiError(422, "instansi_required", "Pilih instansi dengan parameter 'instansi'.")
-        if db.session().get(Instansi, requested) is None:
-            raise not_found("Instansi tidak ditemukan.")
+            raise InvalidInput("Pilih instansi dengan parameter 'instansi'.", code="instansi_required")
+        if uow.session.get(Instansi, requested) is None:
+            raise NotFound("Instansi tidak ditemukan.")
         return requested
-    raise ApiError(403, "forbidden", "Anda tidak berhak mengakses laporan ini.")
+    raise Forbidden("Anda tidak berhak mengakses laporan ini.", code="forbidden")
 
 
-def _period(f: Filters) -> list[ColumnElement[bool]]:
-    zone = ZoneInfo(current_app.config["REPORT_TIMEZONE"])
-
+def _period(f: Filters, zone: ZoneInfo) -> list[ColumnElement[bool]]:
     def midnight(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(), zone)
 
@@ -118,7 +116,7 @@ def _period(f: Filters) -> list[ColumnElement[bool]]:
     return out
 
 
-def certified_learners() -> Subquery:
+def certified_learners(uow: UnitOfWork, zone: ZoneInfo) -> Subquery:
     """The only place that knows about certificates: ids of learners holding one that counts
     (status valid, not expired), each once. The table belongs to another part of the kit; while it
     does not exist, nobody is certified.
@@ -126,7 +124,7 @@ def certified_learners() -> Subquery:
     Callers join this (one scan of certificates, then a hash or automatic index) rather than test
     each row with EXISTS or IN, which plan badly at national scale on one database or the other.
     """
-    insp = inspect(db.session().connection())
+    insp = inspect(uow.session.connection())
     names = {c["name"] for c in insp.get_columns("certificates")} if insp.has_table("certificates") else set()
     if "learner_id" not in names:
         return select(Learner.id.label("learner_id")).where(false()).subquery("certified")
@@ -135,16 +133,16 @@ def certified_learners() -> Subquery:
     if "status" in names:
         where.append(cert.c.status == "valid")
     if "valid_until" in names:
-        where.append(cert.c.valid_until >= dt.datetime.now(ZoneInfo(current_app.config["REPORT_TIMEZONE"])).date())
+        where.append(cert.c.valid_until >= dt.datetime.now(zone).date())
     return select(cert.c.learner_id).where(*where).distinct().subquery("certified")
 
 
-def quizzes() -> list[Quiz]:
-    return list(db.session().scalars(select(Quiz).order_by(Quiz.position)))
+def quizzes(uow: UnitOfWork) -> list[Quiz]:
+    return list(uow.session.scalars(select(Quiz).order_by(Quiz.position)))
 
 
-def quiz_count() -> int:
-    return db.session().scalar(select(func.count()).select_from(Quiz)) or 0
+def quiz_count(uow: UnitOfWork) -> int:
+    return uow.session.scalar(select(func.count()).select_from(Quiz)) or 0
 
 
 def roster_where(f: Filters) -> list[ColumnElement[bool]]:
@@ -156,7 +154,7 @@ def roster_where(f: Filters) -> list[ColumnElement[bool]]:
     return out
 
 
-def per_learner(f: Filters, quiz_ids: list[str], *, scoped: bool = True) -> Subquery:
+def per_learner(f: Filters, quiz_ids: list[str], zone: ZoneInfo, *, scoped: bool = True) -> Subquery:
     """One row per learner with a submitted attempt in the period: which quizzes were tried and
     passed, as bit masks (bit i = the i-th quiz), and the last submit.
 
@@ -164,9 +162,9 @@ def per_learner(f: Filters, quiz_ids: list[str], *, scoped: bool = True) -> Subq
     and "how many passed quiz i?" (a sum over groups), with no per-(learner, quiz) intermediate rows.
     """
     if len(quiz_ids) > 62:
-        raise ApiError(500, "too_many_quizzes", "Laporan mendukung paling banyak 62 kuis.")
+        raise Misconfigured("Laporan mendukung paling banyak 62 kuis.", code="too_many_quizzes")
     bit = case({q: 1 << i for i, q in enumerate(quiz_ids)}, value=Attempt.quiz_id, else_=0)
-    where = _period(f)
+    where = _period(f, zone)
     if scoped:
         # Only learners on this roster: a range scan of the index per person, not the whole table.
         on_roster = select(Learner.id).join(RosterEntry, RosterEntry.nip == Learner.nip).where(*roster_where(f))
@@ -184,20 +182,28 @@ def per_learner(f: Filters, quiz_ids: list[str], *, scoped: bool = True) -> Subq
     )
 
 
+def serial_plan(uow: UnitOfWork) -> None:
+    """For the rest of the current transaction (PostgreSQL): no parallel plans for the per-learner
+    aggregate. A parallel plan makes every worker rebuild the whole aggregate under its own hash
+    table (three times the work on two cores); the serial plan is one merge join."""
+    if uow.dialect == "postgresql":
+        uow.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+
+
 def full_mask(n_quizzes: int) -> int:
     return (1 << n_quizzes) - 1
 
 
 def tally(
-    f: Filters, group: ColumnElement[Any], *, scoped: bool = True
+    uow: UnitOfWork, f: Filters, group: ColumnElement[Any], zone: ZoneInfo, *, scoped: bool = True
 ) -> tuple[dict[Any, dict[str, Any]], list[dict[str, Any]]]:
     """Status counts per ``group`` (a roster column: unit or instansi_id) and per-quiz counts.
 
     Three GROUP BY queries: roster size per group, certified people per group, and active people
     per (group, tried mask, passed mask). "Belum mulai" is what remains of the roster.
     """
-    s = db.session()
-    qs = quizzes()
+    s = uow.session
+    qs = quizzes(uow)
     ids = [q.id for q in qs]
     full = full_mask(len(ids))
     rows: dict[Any, dict[str, Any]] = {}
@@ -207,7 +213,7 @@ def tally(
 
     for key, n in s.execute(select(group, func.count()).where(*roster_where(f)).group_by(group)):
         row(key)["roster"] = n
-    cert = certified_learners()
+    cert = certified_learners(uow, zone)
     certified_per_group = (
         select(group, func.count())
         .join(Learner, Learner.nip == RosterEntry.nip)
@@ -217,7 +223,7 @@ def tally(
     )
     for key, n in s.execute(certified_per_group):
         row(key)["tersertifikasi"] = n
-    pl = per_learner(f, ids, scoped=scoped)
+    pl = per_learner(f, ids, zone, scoped=scoped)
     # Certified people are already counted above; summing a flag (rather than grouping by it)
     # keeps the groups few.
     certified_here = func.sum(case((cert.c.learner_id.is_not(None), 1), else_=0))
@@ -230,10 +236,7 @@ def tally(
         .where(*roster_where(f))
         .group_by(group, pl.c.tried, pl.c.passed)
     )
-    if s.get_bind().dialect.name == "postgresql":
-        # A parallel plan makes every worker rebuild the whole per-learner aggregate under its own
-        # hash table (three times the work on two cores); the serial plan is one merge join.
-        s.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    serial_plan(uow)
     tried = [0] * len(ids)
     passed = [0] * len(ids)
     for key, tried_mask, passed_mask, n, n_certified in s.execute(active):
@@ -255,13 +258,13 @@ def with_percent(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def completion(f: Filters) -> dict[str, Any]:
+def completion(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> dict[str, Any]:
     """Totals, by unit and by module, for one instansi (and optionally one unit and period)."""
     assert f.instansi_id is not None
-    instansi = db.session().get(Instansi, f.instansi_id)
+    instansi = uow.session.get(Instansi, f.instansi_id)
     if instansi is None:
-        raise not_found("Instansi tidak ditemukan.")
-    units, modules = tally(f, RosterEntry.unit)
+        raise NotFound("Instansi tidak ditemukan.")
+    units, modules = tally(uow, f, RosterEntry.unit, zone)
     totals = with_percent({k: sum(u[k] for u in units.values()) for k in ("roster", *STATUSES)})
     return {
         "instansi": {"id": instansi.id, "name": instansi.name},
@@ -270,10 +273,10 @@ def completion(f: Filters) -> dict[str, Any]:
         "status_labels": LABELS,
         "quiz_count": len(modules),
         "totals": totals,
-        "not_on_roster": _not_on_roster(f),
+        "not_on_roster": _not_on_roster(uow, f),
         "by_unit": [{"unit": u, **units[u]} for u in sorted(units, key=str.casefold)],
         "by_module": modules,
-        "last_roster_upload": _last_upload(f.instansi_id),
+        "last_roster_upload": _last_upload(uow, f.instansi_id),
     }
 
 
@@ -290,17 +293,17 @@ def module_row(quiz: Quiz, tried: int, passed: int, roster: int) -> dict[str, An
     }
 
 
-def _not_on_roster(f: Filters) -> int:
+def _not_on_roster(uow: UnitOfWork, f: Filters) -> int:
     """Registered learners who name this instansi but are not on its roster: a hint the roster is stale."""
     on_roster = exists().where(RosterEntry.instansi_id == f.instansi_id, RosterEntry.nip == Learner.nip)
     where = [Learner.instansi_id == f.instansi_id, ~on_roster]
     if f.unit:
         where.append(Learner.unit == f.unit)
-    return db.session().scalar(select(func.count()).select_from(Learner).where(*where)) or 0
+    return uow.session.scalar(select(func.count()).select_from(Learner).where(*where)) or 0
 
 
-def _last_upload(instansi_id: str) -> str | None:
-    at = db.session().scalar(
+def _last_upload(uow: UnitOfWork, instansi_id: str) -> str | None:
+    at = uow.session.scalar(
         select(AuditEvent.at)
         .where(AuditEvent.action == "roster_upload", AuditEvent.target == f"instansi:{instansi_id}")
         .order_by(AuditEvent.at.desc())
@@ -309,15 +312,19 @@ def _last_upload(instansi_id: str) -> str | None:
     return at.isoformat() if at else None
 
 
-def roster_summary(instansi_id: str) -> dict[str, Any]:
+def roster_summary(uow: UnitOfWork, instansi_id: str) -> dict[str, Any]:
     """How many people are on the roster and when it was last uploaded (for the upload page)."""
-    instansi = db.session().get(Instansi, instansi_id)
-    size = db.session().scalar(select(func.count()).where(RosterEntry.instansi_id == instansi_id)) or 0
-    return {"instansi": instansi.name if instansi else instansi_id, "size": size, "last": _last_upload(instansi_id)}
+    instansi = uow.session.get(Instansi, instansi_id)
+    size = uow.session.scalar(select(func.count()).where(RosterEntry.instansi_id == instansi_id)) or 0
+    return {
+        "instansi": instansi.name if instansi else instansi_id,
+        "size": size,
+        "last": _last_upload(uow, instansi_id),
+    }
 
 
-def units(instansi_id: str) -> list[str]:
-    rows = db.session().scalars(
+def units(uow: UnitOfWork, instansi_id: str) -> list[str]:
+    rows = uow.session.scalars(
         select(RosterEntry.unit).where(RosterEntry.instansi_id == instansi_id).distinct().order_by(RosterEntry.unit)
     )
     return list(rows)

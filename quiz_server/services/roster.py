@@ -15,16 +15,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import delete, insert, select, update
 
-from netralitas.errors import InvalidNIP
+from netralitas.errors import InvalidInput, InvalidNIP, NetralitasError
 from netralitas.nip import parse_nip
-from quiz_server import db
-from quiz_server.errors import ApiError
 from quiz_server.models import RosterEntry
 from quiz_server.models.base import utcnow
 from quiz_server.services import audit
+from quiz_server.uow import UnitOfWork
 
 MAX_LENGTH = 200
 MAX_LISTED_PROBLEMS = 500  # enough to fix a file; a 100,000-row mistake does not need 100,000 lines
@@ -49,12 +47,11 @@ class Person:
     position: str
 
 
-def _rejected(problems: list[dict[str, Any]]) -> ApiError:
+def _rejected(problems: list[dict[str, Any]]) -> NetralitasError:
     n_rows = len({p["row"] for p in problems})
-    return ApiError(
-        422,
-        "roster_invalid",
+    return InvalidInput(
         f"Berkas ditolak: {n_rows} baris bermasalah. Tidak ada data yang diimpor; perbaiki berkas lalu unggah lagi.",
+        code="roster_invalid",
         problems=problems[:MAX_LISTED_PROBLEMS],
         problem_count=len(problems),
     )
@@ -72,11 +69,10 @@ def _header_map(header: list[object]) -> dict[str, int]:
                 found[field] = index
     missing = [TITLES[f] for f in REQUIRED if f not in found]
     if missing:
-        raise ApiError(
-            422,
-            "roster_columns",
+        raise InvalidInput(
             f"Kolom wajib tidak ditemukan: {', '.join(missing)}. Baris pertama berkas harus berisi judul kolom "
             "NIP, nama, unit, jabatan (boleh juga: NIP, name, unit, position).",
+            code="roster_columns",
         )
     return found
 
@@ -100,8 +96,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ApiError(
-            422, "roster_unreadable", "Berkas XLSX tidak dapat dibaca. Simpan ulang sebagai .xlsx atau .csv."
+        raise InvalidInput(
+            "Berkas XLSX tidak dapat dibaca. Simpan ulang sebagai .xlsx atau .csv.", code="roster_unreadable"
         ) from None
     try:
         for row in book.worksheets[0].iter_rows(values_only=True):
@@ -113,7 +109,7 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
 def read_table(data: bytes) -> Iterator[list[object]]:
     """Rows of the first sheet (XLSX, recognised by its zip signature) or of the CSV text."""
     if not data.strip():
-        raise ApiError(422, "roster_empty", "Berkas kosong. Isi dengan kolom NIP, nama, unit, jabatan.")
+        raise InvalidInput("Berkas kosong. Isi dengan kolom NIP, nama, unit, jabatan.", code="roster_empty")
     return _xlsx_rows(data) if data[:4] == b"PK\x03\x04" else _csv_rows(data)
 
 
@@ -143,10 +139,11 @@ def _check_nip(value: object, kind: str) -> tuple[str | None, str | None]:
     return None, first_error.message
 
 
-def _check_count(n: int) -> None:
-    limit = current_app.config["MAX_ROSTER_ROWS"]
+def _check_count(n: int, limit: int) -> None:
     if n > limit:
-        raise ApiError(422, "roster_too_many_rows", f"Berkas berisi lebih dari {limit:_} baris data.".replace("_", "."))
+        raise InvalidInput(
+            f"Berkas berisi lebih dari {limit:_} baris data.".replace("_", "."), code="roster_too_many_rows"
+        )
 
 
 def validate(records: Iterable[tuple[int, dict[str, object]]]) -> list[Person]:
@@ -184,12 +181,15 @@ def validate(records: Iterable[tuple[int, dict[str, object]]]) -> list[Person]:
     if problems:
         raise _rejected(problems)
     if not people:
-        raise ApiError(422, "roster_empty", "Berkas tidak berisi satu baris data pun di bawah judul kolom.")
+        raise InvalidInput("Berkas tidak berisi satu baris data pun di bawah judul kolom.", code="roster_empty")
     return people
 
 
-def parse_file(data: bytes) -> list[Person]:
-    """Rows are numbered as a spreadsheet shows them: the title row is row 1."""
+def parse_file(data: bytes, max_rows: int) -> list[Person]:
+    """Rows are numbered as a spreadsheet shows them: the title row is row 1.
+
+    ``max_rows`` (``Settings.max_roster_rows``) bounds the data rows read.
+    """
     rows = enumerate(read_table(data), start=1)
     header: dict[str, int] | None = None
     records: list[tuple[int, dict[str, object]]] = []
@@ -200,17 +200,19 @@ def parse_file(data: bytes) -> list[Person]:
             header = _header_map(cells)
             continue
         records.append((number, {f: cells[i] if i < len(cells) else None for f, i in header.items()}))
-        _check_count(len(records))
+        _check_count(len(records), max_rows)
     if header is None:
-        raise ApiError(422, "roster_empty", "Berkas kosong. Isi dengan kolom NIP, nama, unit, jabatan.")
+        raise InvalidInput("Berkas kosong. Isi dengan kolom NIP, nama, unit, jabatan.", code="roster_empty")
     return validate(records)
 
 
-def parse_json_rows(rows: object) -> list[Person]:
+def parse_json_rows(rows: object, max_rows: int) -> list[Person]:
     """``[{"nip", "nama"|"name", "unit", "jabatan"|"position"}, ...]``; row 1 is the first item."""
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise ApiError(422, "validation_error", "Isian 'rows' harus berupa daftar objek {nip, nama, unit, jabatan}.")
-    _check_count(len(rows))
+        raise InvalidInput(
+            "Isian 'rows' harus berupa daftar objek {nip, nama, unit, jabatan}.", code="validation_error"
+        )
+    _check_count(len(rows), max_rows)
     records = []
     for number, item in enumerate(rows, start=1):
         by_key = {_key(k): v for k, v in item.items()}
@@ -219,39 +221,39 @@ def parse_json_rows(rows: object) -> list[Person]:
     return validate(records)
 
 
-def replace(instansi_id: str, people: list[Person], actor: str, source: str) -> dict[str, int]:
+def replace(uow: UnitOfWork, instansi_id: str, people: list[Person], actor: str, source: str) -> dict[str, int]:
     """Make the instansi's roster exactly ``people``: add, update, and remove who is no longer listed."""
     now = utcnow()
-    with db.write() as s:
-        existing = {
-            row.nip: row
-            for row in s.execute(
-                select(RosterEntry.id, RosterEntry.nip, RosterEntry.name, RosterEntry.unit, RosterEntry.position).where(
-                    RosterEntry.instansi_id == instansi_id
-                )
+    s = uow.write()
+    existing = {
+        row.nip: row
+        for row in s.execute(
+            select(RosterEntry.id, RosterEntry.nip, RosterEntry.name, RosterEntry.unit, RosterEntry.position).where(
+                RosterEntry.instansi_id == instansi_id
             )
-        }
-        added, changed = [], []
-        for p in people:
-            old = existing.pop(p.nip, None)
-            values = {"name": p.name, "unit": p.unit, "position": p.position, "uploaded_at": now, "uploaded_by": actor}
-            if old is None:
-                added.append({"instansi_id": instansi_id, "nip": p.nip, **values})
-            elif (old.name, old.unit, old.position) != (p.name, p.unit, p.position):
-                changed.append({"id": old.id, **values})
-        gone = [row.id for row in existing.values()]
-        if added:
-            s.execute(insert(RosterEntry), added)
-        if changed:
-            s.execute(update(RosterEntry), changed)  # bulk UPDATE by primary key
-        for i in range(0, len(gone), 1000):
-            s.execute(delete(RosterEntry).where(RosterEntry.id.in_(gone[i : i + 1000])))
-        counts = {
-            "rows": len(people),
-            "added": len(added),
-            "updated": len(changed),
-            "removed": len(gone),
-            "unchanged": len(people) - len(added) - len(changed),
-        }
-        audit.record(s, actor, "roster_upload", f"instansi:{instansi_id}", source=source, **counts)
+        )
+    }
+    added, changed = [], []
+    for p in people:
+        old = existing.pop(p.nip, None)
+        values = {"name": p.name, "unit": p.unit, "position": p.position, "uploaded_at": now, "uploaded_by": actor}
+        if old is None:
+            added.append({"instansi_id": instansi_id, "nip": p.nip, **values})
+        elif (old.name, old.unit, old.position) != (p.name, p.unit, p.position):
+            changed.append({"id": old.id, **values})
+    gone = [row.id for row in existing.values()]
+    if added:
+        s.execute(insert(RosterEntry), added)
+    if changed:
+        s.execute(update(RosterEntry), changed)  # bulk UPDATE by primary key
+    for i in range(0, len(gone), 1000):
+        s.execute(delete(RosterEntry).where(RosterEntry.id.in_(gone[i : i + 1000])))
+    counts = {
+        "rows": len(people),
+        "added": len(added),
+        "updated": len(changed),
+        "removed": len(gone),
+        "unchanged": len(people) - len(added) - len(changed),
+    }
+    audit.record(uow, actor, "roster_upload", f"instansi:{instansi_id}", source=source, **counts)
     return counts

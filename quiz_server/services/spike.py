@@ -1,7 +1,7 @@
 """Start-spike guard: when many learners press "mulai" in the same second, answer every one.
 
 Each process lets a bounded number of attempt starts run at once; a start that cannot get a
-slot within ``START_QUEUE_SECONDS`` gets 429 with a jittered Retry-After instead of queueing until
+slot within ``start_queue_seconds`` gets 429 with a jittered Retry-After instead of queueing until
 it times out, so the server keeps answering and clients spread their retries.
 """
 
@@ -12,30 +12,27 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import current_app
-
-from quiz_server.errors import ApiError
+from quiz_server.config import Settings
+from quiz_server.services.errors import ServerBusy
 
 _rng = random.SystemRandom()
 _lock = threading.Lock()
 
 
-def _slots() -> threading.BoundedSemaphore:
-    ext = current_app.extensions
-    if "start_slots" not in ext:
+def _slots(shared: dict, settings: Settings) -> threading.BoundedSemaphore:
+    if "start_slots" not in shared:
         with _lock:
-            ext.setdefault("start_slots", threading.BoundedSemaphore(current_app.config["START_CONCURRENCY"]))
-    return ext["start_slots"]
+            shared.setdefault("start_slots", threading.BoundedSemaphore(settings.start_concurrency))
+    return shared["start_slots"]
 
 
 @contextmanager
-def start_slot() -> Iterator[None]:
-    slots = _slots()
-    if not slots.acquire(timeout=current_app.config["START_QUEUE_SECONDS"]):
-        low, high = current_app.config["START_RETRY_AFTER"]
-        raise ApiError(
-            429,
-            "server_busy",
+def start_slot(shared: dict, settings: Settings) -> Iterator[None]:
+    """``shared`` is the process's store (``uow.handles.shared``), so each app has its own slots."""
+    slots = _slots(shared, settings)
+    if not slots.acquire(timeout=settings.start_queue_seconds):
+        low, high = settings.start_retry_after
+        raise ServerBusy(
             "Banyak peserta memulai kuis bersamaan. Percobaan Anda belum dimulai; coba lagi sebentar lagi.",
             retry_after=_rng.randint(low, high),
         )

@@ -17,17 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from netralitas import scoring
-from quiz_server import db
+from netralitas.errors import InvalidInput
 from quiz_server.models import Attempt, Instansi, Learner, LiveAnswer, Participant, Workshop
 from quiz_server.services import audit, catalog
+from quiz_server.services.catalog import Snapshot
 from quiz_server.services.exports import XLSX_TYPE, safe_text
-from quiz_server.services.workshop_state import trainer_workshop
+from quiz_server.services.workshop_state import Links, trainer_workshop
+from quiz_server.uow import UnitOfWork
 
 MOST_MISSED = 5
 PEOPLE_COLUMNS = (
@@ -45,7 +47,9 @@ PEOPLE_COLUMNS = (
     "ID percobaan",
 )
 QUESTION_COLUMNS = ("Peringkat", "ID soal", "Soal", "Dijawab", "Benar", "Benar (%)", "Jawaban benar", "Aturan")
-__all__ = ["XLSX_TYPE", "csv_text", "record_export", "results", "xlsx_bytes"]
+FORMATS = ("json", "csv", "xlsx")
+PARTS = ("participants", "questions")
+__all__ = ["FORMATS", "PARTS", "XLSX_TYPE", "Download", "csv_text", "export", "record_export", "results", "xlsx_bytes"]
 
 
 @dataclass
@@ -57,11 +61,11 @@ class _Tally:
     picks: Counter[str] = field(default_factory=Counter)
 
 
-def _live_facts(ws: Workshop) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
+def _live_facts(s: Session, ws: Workshop) -> tuple[list[str], dict[int, dict[str, list[str]]]]:
     """(questions asked, participant id -> {question id: content choice ids})."""
     asked = [e["q"] for e in ws.questions[: ws.current_index + 1]]
     answers: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    rows = db.session().execute(
+    rows = s.execute(
         select(LiveAnswer.participant_id, LiveAnswer.question_id, LiveAnswer.choice_ids).where(
             LiveAnswer.workshop_id == ws.id
         )
@@ -71,11 +75,11 @@ def _live_facts(ws: Workshop) -> tuple[list[str], dict[int, dict[str, list[str]]
     return asked, answers
 
 
-def _self_paced_facts(ws: Workshop, people: dict[int, int]) -> tuple[dict[int, Attempt], set[str]]:
+def _self_paced_facts(s: Session, ws: Workshop, people: dict[int, int]) -> tuple[dict[int, Attempt], set[str]]:
     """Best submitted workshop attempt per participant, and every question that appeared in one."""
     best: dict[int, Attempt] = {}
     by_learner = {learner: pid for pid, learner in people.items()}
-    rows = db.session().scalars(select(Attempt).where(Attempt.workshop_id == ws.id, Attempt.submitted_at.is_not(None)))
+    rows = s.scalars(select(Attempt).where(Attempt.workshop_id == ws.id, Attempt.submitted_at.is_not(None)))
     for a in rows:
         pid = by_learner.get(a.learner_id)
         if pid is not None and (pid not in best or (a.percent or 0) > (best[pid].percent or 0)):
@@ -84,24 +88,22 @@ def _self_paced_facts(ws: Workshop, people: dict[int, int]) -> tuple[dict[int, A
     return best, seen
 
 
-def results(ws: Workshop) -> dict[str, Any]:
-    snap = catalog.snapshot()
+def results(uow: UnitOfWork, ws: Workshop, links: Links) -> dict[str, Any]:
+    """The report of ``ws``; ``links`` are its addresses (the web layer builds them)."""
+    s = uow.session
+    snap = catalog.snapshot(uow)
     quiz = snap.quizzes[ws.quiz_id]
-    people = (
-        db.session()
-        .execute(
-            select(Participant, Learner, Instansi.name)
-            .join(Learner, Learner.id == Participant.learner_id)
-            .join(Instansi, Instansi.id == Learner.instansi_id)
-            .where(Participant.workshop_id == ws.id)
-            .order_by(Participant.joined_at, Participant.id)
-        )
-        .all()
-    )
+    people = s.execute(
+        select(Participant, Learner, Instansi.name)
+        .join(Learner, Learner.id == Participant.learner_id)
+        .join(Instansi, Instansi.id == Learner.instansi_id)
+        .where(Participant.workshop_id == ws.id)
+        .order_by(Participant.joined_at, Participant.id)
+    ).all()
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     rows = []
     if ws.mode == "live":
-        asked, live = _live_facts(ws)
+        asked, live = _live_facts(s, ws)
         for p, learner, instansi in people:
             mine = live.get(p.id, {})
             right = 0
@@ -112,7 +114,7 @@ def results(ws: Workshop) -> dict[str, Any]:
             rows.append(_row(p, learner, instansi, len(asked), len(mine), right, quiz.pass_percent, p.attempt_id))
         order = asked
     else:
-        best, seen = _self_paced_facts(ws, {p.id: p.learner_id for p, _, _ in people})
+        best, seen = _self_paced_facts(s, ws, {p.id: p.learner_id for p, _, _ in people})
         for p, learner, instansi in people:
             a = best.get(p.id)
             if a is None:
@@ -125,10 +127,10 @@ def results(ws: Workshop) -> dict[str, Any]:
             answered = sum(1 for v in (a.answers or {}).values() if v)
             rows.append(_row(p, learner, instansi, len(a.draw), answered, int(a.score or 0), quiz.pass_percent, a.id))
         order = sorted(seen)
-    questions = [_question_row(i, qid, tallies[qid]) for i, qid in enumerate(order)]
+    questions = [_question_row(snap, i, qid, tallies[qid]) for i, qid in enumerate(order)]
     missed = sorted((q for q in questions if q["answered"]), key=lambda q: (q["percent_correct"], -q["answered"]))
     return {
-        "workshop": trainer_workshop(ws),
+        "workshop": trainer_workshop(uow, ws, links),
         "participants": rows,
         "questions": questions,
         "most_missed": missed[:MOST_MISSED],
@@ -161,8 +163,7 @@ def _row(p, learner, instansi, total, answered, right, pass_percent, attempt_id)
     }
 
 
-def _question_row(index: int, qid: str, t: _Tally) -> dict[str, Any]:
-    snap = catalog.snapshot()
+def _question_row(snap: Snapshot, index: int, qid: str, t: _Tally) -> dict[str, Any]:
     q = snap.questions[qid]
     return {
         "index": index,
@@ -182,12 +183,12 @@ def _question_row(index: int, qid: str, t: _Tally) -> dict[str, Any]:
 # Files -----------------------------------------------------------------------------------------
 
 
-def _local(iso: str) -> str:
-    zone = ZoneInfo(current_app.config.get("REPORT_TIMEZONE", "Asia/Jakarta"))
+def _local(iso: str, zone: ZoneInfo) -> str:
     return dt.datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def people_cells(report: dict[str, Any]) -> list[list[Any]]:
+def people_cells(report: dict[str, Any], zone: ZoneInfo) -> list[list[Any]]:
+    """Rows of the participants sheet; times in ``zone`` (the report time zone)."""
     out = []
     for n, r in enumerate(report["participants"], start=1):
         passed = "" if r["passed"] is None else ("Ya" if r["passed"] else "Tidak")
@@ -198,7 +199,7 @@ def people_cells(report: dict[str, Any]) -> list[list[Any]]:
                 safe_text(r["name"]),
                 safe_text(r["instansi"]),
                 safe_text(r["unit"]),
-                _local(r["joined_at"]),
+                _local(r["joined_at"], zone),
                 "" if r["questions"] is None else r["questions"],
                 r["answered"],
                 r["correct"],
@@ -226,7 +227,7 @@ def question_cells(report: dict[str, Any]) -> list[list[Any]]:
     ]
 
 
-def csv_text(report: dict[str, Any], part: str = "participants") -> str:
+def csv_text(report: dict[str, Any], zone: ZoneInfo, part: str = "participants") -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     if part == "questions":
@@ -234,7 +235,7 @@ def csv_text(report: dict[str, Any], part: str = "participants") -> str:
         writer.writerows(question_cells(report))
     else:
         writer.writerow(PEOPLE_COLUMNS)
-        writer.writerows(people_cells(report))
+        writer.writerows(people_cells(report, zone))
     return "\ufeff" + buf.getvalue()  # the BOM makes Excel read UTF-8 names correctly
 
 
@@ -259,11 +260,15 @@ def _sheet(book: Workbook, title: str, columns: tuple[str, ...], rows: list[list
     return ws
 
 
-def xlsx_bytes(report: dict[str, Any]) -> bytes:
+def xlsx_bytes(report: dict[str, Any], zone: ZoneInfo) -> bytes:
     book = Workbook()
     book.remove(book.active)
     people = _sheet(
-        book, "Kehadiran dan nilai", PEOPLE_COLUMNS, people_cells(report), (6, 21, 30, 30, 26, 17, 11, 9, 8, 10, 7, 34)
+        book,
+        "Kehadiran dan nilai",
+        PEOPLE_COLUMNS,
+        people_cells(report, zone),
+        (6, 21, 30, 30, 26, 17, 11, 9, 8, 10, 7, 34),
     )
     for (cell,) in people.iter_rows(min_row=2, min_col=2, max_col=2):
         cell.number_format = "@"  # an 18-digit NIP as a number would lose its last digits
@@ -292,11 +297,39 @@ def xlsx_bytes(report: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def record_export(actor: str, ws: Workshop, fmt: str, rows: int) -> None:
+def record_export(uow: UnitOfWork, actor: str, ws: Workshop, fmt: str, rows: int) -> None:
     """Every export of personal data is logged: who (actor), when (the row's time), which workshop, how many rows."""
-    with db.write() as s:
-        audit.record(s, actor, "workshop_export", f"workshop:{ws.id}", format=fmt, rows=rows)
+    audit.record(uow, actor, "workshop_export", f"workshop:{ws.id}", format=fmt, rows=rows)
 
 
 def filename(ws: Workshop, ext: str) -> str:
     return f"lokakarya-{ws.id}-{ws.date.isoformat()}.{ext}"
+
+
+@dataclass(frozen=True)
+class Download:
+    """A report file, for the web layer to send as an attachment."""
+
+    content: bytes
+    mimetype: str
+    filename: str
+
+
+def export(
+    uow: UnitOfWork, actor: str, ws: Workshop, fmt: str, part: str, *, links: Links, zone: ZoneInfo
+) -> tuple[dict[str, Any], Download | None]:
+    """The report of ``ws`` as ``fmt`` (json, csv or xlsx; for CSV ``part`` picks the sheet), logged
+    before it leaves. Returns the report and, unless ``fmt`` is json, the file to send."""
+    if fmt not in FORMATS:
+        raise InvalidInput("Format harus salah satu dari: json, csv, xlsx.", code="invalid_format")
+    if part not in PARTS:
+        raise InvalidInput("Bagian laporan harus 'participants' atau 'questions'.", code="invalid_part")
+    report = results(uow, ws, links)
+    rows = len(report["participants"]) if fmt != "csv" or part == "participants" else len(report["most_missed"])
+    record_export(uow, actor, ws, fmt if fmt != "csv" else f"csv:{part}", rows)
+    if fmt == "json":
+        return report, None
+    if fmt == "csv":
+        name = filename(ws, "csv" if part == "participants" else "soal.csv")
+        return report, Download(csv_text(report, zone, part).encode("utf-8"), "text/csv", name)
+    return report, Download(xlsx_bytes(report, zone), XLSX_TYPE, filename(ws, "xlsx"))

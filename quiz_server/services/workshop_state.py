@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import string
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
-from flask import url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from netralitas.scoring import question_type
-from quiz_server import db
 from quiz_server.models import Learner, LiveAnswer, Participant, Workshop
 from quiz_server.services import catalog, workshops
+from quiz_server.services.catalog import Snapshot
+from quiz_server.uow import UnitOfWork
 
 REVEALED = ("revealed", "explained")
 LEADERBOARD_SIZE = 5
 
 
-def public_workshop(ws: Workshop) -> dict[str, Any]:
-    quiz = catalog.snapshot().quizzes.get(ws.quiz_id)
+@dataclass(frozen=True)
+class Links:
+    """A workshop's addresses for people outside the server; the web layer builds them."""
+
+    join_url: str  # the join page with the code filled in (also what the QR code carries)
+    qr_url: str  # the QR code picture for the projector
+
+
+def public_workshop(uow: UnitOfWork, ws: Workshop) -> dict[str, Any]:
+    quiz = catalog.snapshot(uow).quizzes.get(ws.quiz_id)
     return {
         "id": ws.id,
         "title": ws.title,
@@ -43,21 +53,21 @@ def public_workshop(ws: Workshop) -> dict[str, Any]:
     }
 
 
-def trainer_workshop(ws: Workshop) -> dict[str, Any]:
-    participants = db.session().scalar(
+def trainer_workshop(uow: UnitOfWork, ws: Workshop, links: Links) -> dict[str, Any]:
+    participants = uow.session.scalar(
         select(func.count()).select_from(Participant).where(Participant.workshop_id == ws.id)
     )
-    return public_workshop(ws) | {
+    return public_workshop(uow, ws) | {
         "leaderboard": ws.leaderboard,
         "participants": participants,
-        "join_url": url_for("workshop.join", code=ws.join_code, _external=True),
-        "qr_url": url_for("trainer.qr", workshop_id=ws.id, _external=True),
+        "join_url": links.join_url,
+        "qr_url": links.qr_url,
     }
 
 
-def _question(ws: Workshop, index: int) -> dict[str, Any]:
+def _question(snap: Snapshot, ws: Workshop, index: int) -> dict[str, Any]:
     entry = ws.questions[index]
-    q = catalog.snapshot().questions[entry["q"]]
+    q = snap.questions[entry["q"]]
     text = {c["id"]: c["text"] for c in q.choices}
     return {
         "index": index,
@@ -74,11 +84,11 @@ def _question(ws: Workshop, index: int) -> dict[str, Any]:
     }
 
 
-def _distribution(ws: Workshop, index: int) -> tuple[int, list[dict[str, Any]]]:
+def _distribution(s: Session, ws: Workshop, index: int) -> tuple[int, list[dict[str, Any]]]:
     entry = ws.questions[index]
     counts: Counter[str] = Counter()
     answered = 0
-    rows = db.session().scalars(
+    rows = s.scalars(
         select(LiveAnswer.choice_ids).where(LiveAnswer.workshop_id == ws.id, LiveAnswer.question_index == index)
     )
     for choices in rows:
@@ -98,9 +108,8 @@ def _distribution(ws: Workshop, index: int) -> tuple[int, list[dict[str, Any]]]:
     return answered, out
 
 
-def _key_and_reasons(ws: Workshop, index: int) -> dict[str, Any]:
+def _key_and_reasons(snap: Snapshot, ws: Workshop, index: int) -> dict[str, Any]:
     entry = ws.questions[index]
-    snap = catalog.snapshot()
     q = snap.questions[entry["q"]]
     right = {c["id"] for c in q.choices if c["correct"]}
     return {
@@ -117,18 +126,19 @@ def _key_and_reasons(ws: Workshop, index: int) -> dict[str, Any]:
     }
 
 
-def participant_view(learner_id: int, workshop_id: int) -> dict[str, Any]:
+def participant_view(uow: UnitOfWork, learner_id: int, workshop_id: int) -> dict[str, Any]:
     """The participant's phone: the current question, their own answer, and what the trainer has revealed."""
-    ws, participant = workshops.membership(learner_id, workshop_id)
-    out: dict[str, Any] = {"workshop": public_workshop(ws), "question": None}
+    ws, participant = workshops.membership(uow, learner_id, workshop_id)
+    snap = catalog.snapshot(uow)
+    out: dict[str, Any] = {"workshop": public_workshop(uow, ws), "question": None}
     if ws.status == "closed" or not workshops.is_open(ws):
         out["attempt_id"] = participant.attempt_id
         return out
     if ws.mode != "live" or ws.current_index < 0:
         return out
     index = ws.current_index
-    out["question"] = _question(ws, index)
-    mine = db.session().scalar(
+    out["question"] = _question(snap, ws, index)
+    mine = uow.session.scalar(
         select(LiveAnswer.choice_ids).where(
             LiveAnswer.participant_id == participant.id, LiveAnswer.question_index == index
         )
@@ -136,19 +146,20 @@ def participant_view(learner_id: int, workshop_id: int) -> dict[str, Any]:
     to_shown = {cid: shown for shown, cid in ws.questions[index]["choices"]}
     out["my_choices"] = sorted(to_shown[c] for c in mine) if mine else []
     if ws.phase in REVEALED:
-        out["answered"], out["distribution"] = _distribution(ws, index)
+        out["answered"], out["distribution"] = _distribution(uow.session, ws, index)
     if ws.phase == "explained":
-        out |= _key_and_reasons(ws, index)
+        out |= _key_and_reasons(snap, ws, index)
         out["you_were_right"] = bool(mine) and set(out["my_choices"]) == set(out["correct_choices"])
     return out
 
 
-def board(ws: Workshop) -> dict[str, Any]:
+def board(uow: UnitOfWork, ws: Workshop) -> dict[str, Any]:
     """The projector and the trainer's control screen: one JSON the page can render from scratch."""
-    s = db.session()
+    s = uow.session
+    snap = catalog.snapshot(uow)
     participants = s.scalar(select(func.count()).select_from(Participant).where(Participant.workshop_id == ws.id))
     out: dict[str, Any] = {
-        "workshop": public_workshop(ws),
+        "workshop": public_workshop(uow, ws),
         "version": ws.version,
         "phase": ws.phase if workshops.is_open(ws) or ws.phase == "closed" else "closed",
         "participants": participants,
@@ -157,20 +168,23 @@ def board(ws: Workshop) -> dict[str, Any]:
     }
     if ws.mode == "live" and ws.current_index >= 0 and out["phase"] != "closed":
         index = ws.current_index
-        out["question"] = _question(ws, index)
-        answered, dist = _distribution(ws, index)
+        out["question"] = _question(snap, ws, index)
+        answered, dist = _distribution(s, ws, index)
         out["answered"] = answered
         if ws.phase in REVEALED:
             out["distribution"] = dist
         if ws.phase == "explained":
-            out |= _key_and_reasons(ws, index)
+            out |= _key_and_reasons(snap, ws, index)
             if ws.leaderboard:
-                out["leaderboard"] = _leaderboard(ws)
+                out["leaderboard"] = _leaderboard(s, snap, ws)
     return out
 
 
-def tick(workshop_id: int, s) -> tuple | None:
-    """What decides whether a board needs redrawing: (version, answered now, participants). One query."""
+def tick(s: Session, workshop_id: int) -> tuple | None:
+    """What decides whether a board needs redrawing: (version, answered now, participants, closes_at).
+
+    One query, on any session: the board's event stream calls it with short sessions of its own.
+    """
     answered = (
         select(func.count())
         .select_from(LiveAnswer)
@@ -186,15 +200,14 @@ def tick(workshop_id: int, s) -> tuple | None:
     return tuple(row) if row else None
 
 
-def _leaderboard(ws: Workshop) -> list[dict[str, Any]]:
+def _leaderboard(s: Session, snap: Snapshot, ws: Workshop) -> list[dict[str, Any]]:
     """Top participants by correct answers so far (opt-in per workshop: names appear on the projector)."""
-    snap = catalog.snapshot()
     keys = {}
     for i, entry in enumerate(ws.questions[: ws.current_index + 1]):
         keys[i] = sorted(c["id"] for c in snap.questions[entry["q"]].choices if c["correct"])
     score: Counter[int] = Counter()
     names: dict[int, str] = {}
-    rows = db.session().execute(
+    rows = s.execute(
         select(LiveAnswer.participant_id, LiveAnswer.question_index, LiveAnswer.choice_ids, Learner.name)
         .join(Participant, Participant.id == LiveAnswer.participant_id)
         .join(Learner, Learner.id == Participant.learner_id)
@@ -206,8 +219,8 @@ def _leaderboard(ws: Workshop) -> list[dict[str, Any]]:
     return [{"name": names[pid], "correct": n} for pid, n in score.most_common(LEADERBOARD_SIZE) if n > 0]
 
 
-def roster(ws: Workshop) -> list[dict[str, Any]]:
-    rows = db.session().execute(
+def roster(uow: UnitOfWork, ws: Workshop) -> list[dict[str, Any]]:
+    rows = uow.session.execute(
         select(Learner.name, Learner.unit, Participant.joined_at)
         .join(Participant, Participant.learner_id == Learner.id)
         .where(Participant.workshop_id == ws.id)

@@ -19,18 +19,25 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from netralitas.errors import Conflict, InvalidInput, NetralitasError, Unavailable
 from netralitas.scoring import question_type
-from quiz_server import db
-from quiz_server.errors import ApiError
 from quiz_server.models import LiveAnswer, Participant, Question, Workshop
 from quiz_server.models.base import utcnow
-from quiz_server.security import Principal
-from quiz_server.services import attempts, audit, catalog, joincode, ratelimit
+from quiz_server.services import attempts, audit, catalog, joincode
+from quiz_server.services.credentials import Principal
+from quiz_server.services.errors import InvalidChoice, StateChanged, WorkshopClosed, WorkshopNotFound
+from quiz_server.uow import UnitOfWork
 
 DEFAULT_HOURS = 12
 MAX_DAYS = 31
 MAX_QUESTIONS = 30
 NOT_FOUND = "Lokakarya tidak ditemukan."
+# Join codes that named no workshop, as (limit, window seconds): per learner on the API, and per address
+# on the join page (a room shares one NAT address: generous, but guessing codes still runs out). Only
+# misses count, so guessing is slow but a busy room typing the right code is never throttled. The web
+# layer counts them in a unit of work of its own, so the count survives the refused request.
+MISSES_PER_LEARNER = (20, 300)
+MISSES_PER_ADDRESS = (200, 300)
 # Trainer action -> (phases it may start from, phase it leads to).
 ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "next": (("waiting", "question", "revealed", "explained"), "question"),
@@ -45,19 +52,19 @@ def is_open(ws: Workshop, now: dt.datetime | None = None) -> bool:
     return ws.status == "open" and (now or utcnow()) < ws.closes_at
 
 
-def _not_found() -> ApiError:
-    return ApiError(404, "workshop_not_found", NOT_FOUND)
+def _not_found() -> NetralitasError:
+    return WorkshopNotFound(NOT_FOUND)
 
 
-def _closed() -> ApiError:
-    return ApiError(409, "workshop_closed", "Lokakarya ini sudah ditutup. Hubungi pelatih Anda bila ini keliru.")
+def _closed() -> NetralitasError:
+    return WorkshopClosed("Lokakarya ini sudah ditutup. Hubungi pelatih Anda bila ini keliru.")
 
 
-def _room_draw(quiz_id: str, count: int) -> list[dict[str, Any]]:
+def _room_draw(uow: UnitOfWork, quiz_id: str, count: int) -> list[dict[str, Any]]:
     """The questions the room will see, each with one choice order shared by everyone in it."""
-    pool = list(catalog.snapshot().pools.get(quiz_id, []))
+    pool = list(catalog.snapshot(uow).pools.get(quiz_id, []))
     if not pool:
-        raise ApiError(422, "quiz_empty", "Kuis ini belum punya soal yang dinilai.")
+        raise InvalidInput("Kuis ini belum punya soal yang dinilai.", code="quiz_empty")
     picked = attempts.draw_questions(pool, min(count, len(pool)))
     out = []
     for q in picked:
@@ -68,6 +75,7 @@ def _room_draw(quiz_id: str, count: int) -> list[dict[str, Any]]:
 
 
 def create(
+    uow: UnitOfWork,
     trainer: Principal,
     *,
     title: str,
@@ -80,35 +88,35 @@ def create(
     question_count: int | None = None,
     leaderboard: bool = False,
 ) -> Workshop:
-    quiz = attempts.get_quiz(quiz_id)
+    quiz = attempts.get_quiz(uow, quiz_id)
     now = utcnow()
     opens_at = (opens_at or now).astimezone(dt.UTC)
     closes_at = (closes_at or opens_at + dt.timedelta(hours=DEFAULT_HOURS)).astimezone(dt.UTC)
     if closes_at <= opens_at or closes_at <= now:
-        raise ApiError(422, "invalid_window", "Waktu selesai harus sesudah waktu mulai dan belum lewat.")
+        raise InvalidInput("Waktu selesai harus sesudah waktu mulai dan belum lewat.", code="invalid_window")
     if closes_at - opens_at > dt.timedelta(days=MAX_DAYS):
-        raise ApiError(422, "invalid_window", f"Jendela waktu lokakarya paling lama {MAX_DAYS} hari.")
+        raise InvalidInput(f"Jendela waktu lokakarya paling lama {MAX_DAYS} hari.", code="invalid_window")
     count = min(question_count or quiz.questions_per_attempt, MAX_QUESTIONS)
-    draw = _room_draw(quiz.id, count) if mode == "live" else []
-    with db.write() as s:
-        ws = _insert_with_code(
-            s,
-            trainer_id=trainer.id,
-            title=title,
-            date=date,
-            place=place,
-            quiz_id=quiz.id,
-            mode=mode,
-            status="open",
-            opens_at=opens_at,
-            closes_at=closes_at,
-            leaderboard=leaderboard,
-            questions=draw,
-            current_index=-1,
-            phase="waiting",
-            version=0,
-        )
-        audit.record(s, trainer.key, "workshop_create", f"workshop:{ws.id}", mode=mode, quiz_id=quiz.id)
+    draw = _room_draw(uow, quiz.id, count) if mode == "live" else []
+    s = uow.write()
+    ws = _insert_with_code(
+        s,
+        trainer_id=trainer.id,
+        title=title,
+        date=date,
+        place=place,
+        quiz_id=quiz.id,
+        mode=mode,
+        status="open",
+        opens_at=opens_at,
+        closes_at=closes_at,
+        leaderboard=leaderboard,
+        questions=draw,
+        current_index=-1,
+        phase="waiting",
+        version=0,
+    )
+    audit.record(uow, trainer.key, "workshop_create", f"workshop:{ws.id}", mode=mode, quiz_id=quiz.id)
     return ws
 
 
@@ -124,152 +132,139 @@ def _insert_with_code(s: Session, **values: Any) -> Workshop:
             return ws
         except IntegrityError:  # another workshop took the same code a moment ago
             continue
-    raise ApiError(503, "join_code_exhausted", "Kode lokakarya tidak dapat dibuat sekarang. Coba lagi.")
+    raise Unavailable("Kode lokakarya tidak dapat dibuat sekarang. Coba lagi.", code="join_code_exhausted")
 
 
-def owned(trainer: Principal, workshop_id: int) -> Workshop:
+def owned(uow: UnitOfWork, trainer: Principal, workshop_id: int) -> Workshop:
     """The trainer's own workshop, or 404 (another trainer's workshop does not exist for them).
 
     A live room whose window has passed is closed here, the next time its trainer looks at it,
-    so answers given in a room nobody closed still reach the learners' records.
+    so answers given in a room nobody closed still reach the learners' records. The close is part
+    of the caller's unit of work: a request that is refused afterwards leaves it for the next look.
     """
-    ws = db.session().get(Workshop, workshop_id)
+    return _owned(uow, trainer, workshop_id)[0]
+
+
+def _owned(uow: UnitOfWork, trainer: Principal, workshop_id: int) -> tuple[Workshop, bool]:
+    """:func:`owned`, and whether this look closed the room because its time was up."""
+    # populate_existing: a unit of work that spans several calls (a CLI command, a test) must not see
+    # the room as an earlier call of it left it in the identity map.
+    ws = uow.session.get(Workshop, workshop_id, populate_existing=True)
     if ws is None or ws.trainer_id != trainer.id:
         raise _not_found()
     if ws.status == "open" and not is_open(ws):
         try:
-            return _apply(trainer, ws, "close")
-        except ApiError as exc:
-            if exc.code != "state_changed":  # another request closed it first: just as good
-                raise
-        db.session().rollback()  # a fresh snapshot, with the other request's close in it
-        ws = db.session().get(Workshop, workshop_id, populate_existing=True)
-    return ws
+            return _apply(uow, trainer, ws, "close"), True
+        except StateChanged:  # another request closed it first: just as good
+            pass
+        # The write transaction began in _apply: a fresh snapshot, with the other request's close in it.
+        ws = uow.session.get(Workshop, workshop_id, populate_existing=True)
+    return ws, False
 
 
-def list_own(trainer: Principal) -> list[Workshop]:
+def list_own(uow: UnitOfWork, trainer: Principal) -> list[Workshop]:
     return list(
-        db.session().scalars(
+        uow.session.scalars(
             select(Workshop).where(Workshop.trainer_id == trainer.id).order_by(Workshop.date.desc(), Workshop.id.desc())
         )
     )
 
 
-def find_by_code(raw: str) -> Workshop:
-    """The workshop a typed code names: 404 when none, 409 when it is no longer open."""
+def find_by_code(uow: UnitOfWork, raw: str) -> Workshop:
+    """The workshop a typed code names: :class:`WorkshopNotFound` when none, :class:`WorkshopClosed`
+    when it is no longer open."""
     code = joincode.normalise(raw)
     if not joincode.is_well_formed(code):
-        raise ApiError(404, "workshop_not_found", "Kode lokakarya terdiri dari 6 huruf/angka. Periksa lagi kodenya.")
-    s = db.session()
+        raise WorkshopNotFound("Kode lokakarya terdiri dari 6 huruf/angka. Periksa lagi kodenya.")
+    s = uow.session
     ws = s.scalar(select(Workshop).where(Workshop.join_code == code, Workshop.status == "open"))
     ws = ws or s.scalar(select(Workshop).where(Workshop.join_code == code).order_by(Workshop.id.desc()).limit(1))
     if ws is None:
-        raise ApiError(404, "workshop_not_found", "Kode lokakarya tidak ditemukan. Periksa lagi keenam karakternya.")
+        raise WorkshopNotFound("Kode lokakarya tidak ditemukan. Periksa lagi keenam karakternya.")
     if not is_open(ws):
         raise _closed()
     return ws
 
 
-def throttle(key: str, limit: int, window_seconds: int) -> None:
-    """``ratelimit.hit``, once more when a concurrent first hit of the same window inserted its row first.
-
-    A whole room arrives at once, from one NAT address; on PostgreSQL the losers of that insert race
-    would otherwise get a 500 instead of being counted.
-    """
-    try:
-        ratelimit.hit(key, limit, window_seconds)
-    except IntegrityError:
-        ratelimit.hit(key, limit, window_seconds)
-
-
-def count_miss(who: str, limit: int = 20, window_seconds: int = 300) -> None:
-    """Count a code that named no workshop. Only misses count, so guessing codes is slow but a busy
-    room typing the right code is never throttled. Call it outside any held (idempotent) transaction,
-    or the count would be rolled back with the refused request."""
-    throttle(f"join-miss:{who}", limit, window_seconds)
-
-
-def join(learner_id: int, raw_code: str) -> tuple[Workshop, Participant, bool]:
+def join(uow: UnitOfWork, learner_id: int, raw_code: str) -> tuple[Workshop, Participant, bool]:
     """Join by code; joining again returns the same participant. Returns (workshop, participant, created)."""
-    ws = find_by_code(raw_code)
-    with db.write() as s:
-        existing = s.scalar(
+    ws = find_by_code(uow, raw_code)
+    s = uow.write()
+    existing = s.scalar(
+        select(Participant).where(Participant.workshop_id == ws.id, Participant.learner_id == learner_id)
+    )
+    if existing is not None:
+        return ws, existing, False
+    participant = Participant(workshop_id=ws.id, learner_id=learner_id, joined_at=utcnow())
+    try:
+        with s.begin_nested():
+            s.add(participant)
+    except IntegrityError:  # the same learner joined from a second tab at the same moment
+        participant = s.scalar(
             select(Participant).where(Participant.workshop_id == ws.id, Participant.learner_id == learner_id)
         )
-        if existing is not None:
-            return ws, existing, False
-        participant = Participant(workshop_id=ws.id, learner_id=learner_id, joined_at=utcnow())
-        try:
-            with s.begin_nested():
-                s.add(participant)
-        except IntegrityError:  # the same learner joined from a second tab at the same moment
-            participant = s.scalar(
-                select(Participant).where(Participant.workshop_id == ws.id, Participant.learner_id == learner_id)
-            )
-            return ws, participant, False
-        audit.record(s, f"learner:{learner_id}", "workshop_join", f"workshop:{ws.id}")
+        return ws, participant, False
+    audit.record(uow, f"learner:{learner_id}", "workshop_join", f"workshop:{ws.id}")
     return ws, participant, True
 
 
-def membership(learner_id: int, workshop_id: int) -> tuple[Workshop, Participant]:
-    row = (
-        db.session()
-        .execute(
-            select(Workshop, Participant)
-            .join(Participant, Participant.workshop_id == Workshop.id)
-            .where(Workshop.id == workshop_id, Participant.learner_id == learner_id)
-        )
-        .first()
-    )
+def membership(uow: UnitOfWork, learner_id: int, workshop_id: int) -> tuple[Workshop, Participant]:
+    row = uow.session.execute(
+        select(Workshop, Participant)
+        .join(Participant, Participant.workshop_id == Workshop.id)
+        .where(Workshop.id == workshop_id, Participant.learner_id == learner_id)
+        .execution_options(populate_existing=True)
+    ).first()
     if row is None:
         raise _not_found()
     return row[0], row[1]
 
 
-def control(trainer: Principal, workshop_id: int, action: str, version: int | None = None) -> Workshop:
+def control(uow: UnitOfWork, trainer: Principal, workshop_id: int, action: str, version: int | None = None) -> Workshop:
     """Apply a trainer action (next, reveal, explain, close); ``version`` guards against stale screens."""
-    ws = owned(trainer, workshop_id)
+    ws, just_closed = _owned(uow, trainer, workshop_id)
     if ws.status == "closed":
+        if action == "close" and just_closed:
+            return ws  # its time was up and this look closed it: what the trainer asked for
         raise _closed()
     if action != "close" and ws.mode != "live":
-        raise ApiError(
-            409, "workshop_not_live", "Lokakarya mandiri tidak punya kendali soal; peserta mengerjakan sendiri."
+        raise Conflict(
+            "Lokakarya mandiri tidak punya kendali soal; peserta mengerjakan sendiri.", code="workshop_not_live"
         )
     if version is not None and version != ws.version:
-        raise _stale()
-    return _apply(trainer, ws, action)
+        raise StateChanged()
+    return _apply(uow, trainer, ws, action)
 
 
-def _stale() -> ApiError:
-    return ApiError(409, "state_changed", "Sesi sudah berubah sejak layar ini dimuat. Muat ulang, lalu coba lagi.")
-
-
-def _apply(trainer: Principal, ws: Workshop, action: str) -> Workshop:
+def _apply(uow: UnitOfWork, trainer: Principal, ws: Workshop, action: str) -> Workshop:
     """Move the room on by one action; returns the workshop as the write left it."""
     if action not in ACTIONS:
-        raise ApiError(422, "invalid_action", "Aksi harus salah satu dari: next, reveal, explain, close.")
+        raise InvalidInput("Aksi harus salah satu dari: next, reveal, explain, close.", code="invalid_action")
     allowed, phase = ACTIONS[action]
     if ws.phase not in allowed:
-        raise ApiError(
-            409, "invalid_transition", _TRANSITION_MESSAGES.get(action, "Aksi ini tidak dapat dilakukan sekarang.")
+        raise Conflict(
+            _TRANSITION_MESSAGES.get(action, "Aksi ini tidak dapat dilakukan sekarang."), code="invalid_transition"
         )
     index = ws.current_index
     if action == "next":
         index += 1
         if index >= len(ws.questions):
-            raise ApiError(409, "no_more_questions", "Ini soal terakhir. Tutup sesi untuk mencatat hasil.")
+            raise Conflict("Ini soal terakhir. Tutup sesi untuk mencatat hasil.", code="no_more_questions")
     values: dict[str, Any] = {"phase": phase, "current_index": index, "version": ws.version + 1}
     if action == "close":
         values |= {"status": "closed", "closed_at": utcnow()}
-    with db.write() as s:
-        guard = [Workshop.id == ws.id, Workshop.version == ws.version]
+    s = uow.write()
+    guard = [Workshop.id == ws.id, Workshop.version == ws.version]
+    # A savepoint makes each move all or nothing, also when a page goes on after a refusal and the
+    # request is committed: a close whose attempts could not all be recorded leaves the room open.
+    with s.begin_nested():
         if s.execute(update(Workshop).where(*guard).values(**values)).rowcount != 1:
-            raise _stale()
+            raise StateChanged()
         if action == "close":
-            recorded = _record_live_attempts(s, ws) if ws.mode == "live" else 0
-            audit.record(s, trainer.key, "workshop_close", f"workshop:{ws.id}", attempts=recorded)
-        # Read back through the write session: the request's read session may hold an older snapshot.
-        return s.get(Workshop, ws.id, populate_existing=True)
+            recorded = _record_live_attempts(uow, ws) if ws.mode == "live" else 0
+            audit.record(uow, trainer.key, "workshop_close", f"workshop:{ws.id}", attempts=recorded)
+    # Read back through the write session: what was read before the write may be an older snapshot.
+    return s.get(Workshop, ws.id, populate_existing=True)
 
 
 _TRANSITION_MESSAGES = {
@@ -278,7 +273,7 @@ _TRANSITION_MESSAGES = {
 }
 
 
-def _record_live_attempts(s: Session, ws: Workshop) -> int:
+def _record_live_attempts(uow: UnitOfWork, ws: Workshop) -> int:
     """Turn each participant's live answers into one submitted attempt of theirs, tagged with the workshop.
 
     The attempt holds every question put to the room (an unanswered one scores zero, as in any
@@ -287,6 +282,7 @@ def _record_live_attempts(s: Session, ws: Workshop) -> int:
     asked = ws.questions[: ws.current_index + 1]
     if not asked:
         return 0
+    s = uow.write()
     by_participant: dict[int, dict[str, list[str]]] = defaultdict(dict)
     for pid, qid, choices in s.execute(
         select(LiveAnswer.participant_id, LiveAnswer.question_id, LiveAnswer.choice_ids).where(
@@ -302,7 +298,7 @@ def _record_live_attempts(s: Session, ws: Workshop) -> int:
         )
     ).all()
     answered = [(learner, joined, by_participant[pid]) for pid, learner, joined in people if pid in by_participant]
-    ids = attempts.record_answered(s, ws.quiz_id, ws.id, asked, answered)
+    ids = attempts.record_answered(uow, ws.quiz_id, ws.id, asked, answered)
     learner_to_participant = {learner: pid for pid, learner, _ in people}
     s.execute(
         update(Participant),
@@ -311,52 +307,52 @@ def _record_live_attempts(s: Session, ws: Workshop) -> int:
     return len(ids)
 
 
-def answer(learner_id: int, workshop_id: int, question_index: int, shown: list[str]) -> dict[str, Any]:
+def answer(uow: UnitOfWork, learner_id: int, workshop_id: int, question_index: int, shown: list[str]) -> dict[str, Any]:
     """Record (or change, until the trainer reveals) a participant's answer to the room's current question."""
-    ws, participant = membership(learner_id, workshop_id)
+    ws, participant = membership(uow, learner_id, workshop_id)
     if not is_open(ws):
         raise _closed()
     if ws.mode != "live":
-        raise ApiError(409, "workshop_not_live", "Lokakarya ini mandiri: kerjakan kuisnya lewat halaman kuis.")
+        raise Conflict("Lokakarya ini mandiri: kerjakan kuisnya lewat halaman kuis.", code="workshop_not_live")
     if ws.phase != "question" or ws.current_index != question_index:
         raise _question_closed()
     entry = ws.questions[question_index]
     mapping = dict(entry["choices"])
     bad = [c for c in shown if c not in mapping]
     if bad:
-        raise ApiError(422, "invalid_choice", f"Pilihan '{bad[0]}' tidak ada pada soal ini.")
+        raise InvalidChoice(f"Pilihan '{bad[0]}' tidak ada pada soal ini.")
     if not shown:
-        raise ApiError(422, "no_choice", "Pilih paling sedikit satu jawaban.")
-    question: Question = catalog.snapshot().questions[entry["q"]]
+        raise InvalidInput("Pilih paling sedikit satu jawaban.", code="no_choice")
+    question: Question = catalog.snapshot(uow).questions[entry["q"]]
     limit = question_type(question.type).max_selected
     if limit is not None and len(set(shown)) > limit:
-        raise ApiError(422, "too_many_choices", "Soal ini hanya menerima satu jawaban.")
+        raise InvalidInput("Soal ini hanya menerima satu jawaban.", code="too_many_choices")
     now = utcnow()
-    with db.write() as s:
-        # Checked again under a share lock: a reveal that commits first closes the question for this answer.
-        current = s.execute(
-            select(Workshop.phase, Workshop.current_index, Workshop.status)
-            .where(Workshop.id == workshop_id)
-            .with_for_update(read=True)
-        ).one()
-        if tuple(current) != ("question", question_index, "open"):
-            raise _question_closed()
-        _upsert_answer(
-            s,
-            {
-                "workshop_id": workshop_id,
-                "participant_id": participant.id,
-                "question_index": question_index,
-                "question_id": entry["q"],
-                "choice_ids": sorted({mapping[c] for c in shown}),
-                "answered_at": now,
-            },
-        )
+    s = uow.write()
+    # Checked again under a share lock: a reveal that commits first closes the question for this answer.
+    current = s.execute(
+        select(Workshop.phase, Workshop.current_index, Workshop.status)
+        .where(Workshop.id == workshop_id)
+        .with_for_update(read=True)
+    ).one()
+    if tuple(current) != ("question", question_index, "open"):
+        raise _question_closed()
+    _upsert_answer(
+        s,
+        {
+            "workshop_id": workshop_id,
+            "participant_id": participant.id,
+            "question_index": question_index,
+            "question_id": entry["q"],
+            "choice_ids": sorted({mapping[c] for c in shown}),
+            "answered_at": now,
+        },
+    )
     return {"question_index": question_index, "choices": sorted(set(shown)), "answered_at": now.isoformat()}
 
 
-def _question_closed() -> ApiError:
-    return ApiError(409, "question_closed", "Soal ini sudah ditutup oleh pelatih; jawaban tidak lagi diterima.")
+def _question_closed() -> NetralitasError:
+    return Conflict("Soal ini sudah ditutup oleh pelatih; jawaban tidak lagi diterima.", code="question_closed")
 
 
 def _upsert_answer(s: Session, values: dict[str, Any]) -> None:

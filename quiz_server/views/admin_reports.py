@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from quiz_server.errors import ApiError
+from netralitas.errors import InvalidInput
+from quiz_server import web
 from quiz_server.services import national, reports
 from quiz_server.services.reports import LABELS, Filters
 from quiz_server.views.staff import staff_page
@@ -18,9 +19,9 @@ def national_page():
     problem = None
     try:
         f = reports.parse_filters(request.args, None)
-    except ApiError as exc:
+    except InvalidInput as exc:
         f, problem = Filters(), exc.message
-    data = national.national(Filters(None, None, f.start, f.end))
+    data = national.national(web.uow(), Filters(None, None, f.start, f.end), web.settings().zone)
     return render_template(
         "admin/laporan.html", data=data, f=f, problem=problem, labels=LABELS
     ), 422 if problem else 200

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from quiz_server.api.reports import export_response
-from quiz_server.errors import ApiError
+from netralitas.errors import InvalidInput, NetralitasError, NotFound
+from quiz_server import downloads, web
+from quiz_server.errors import status_of
 from quiz_server.security import Principal, csrf, current_principal
 from quiz_server.services import report_people, reports, roster
 from quiz_server.services.reports import DONE, LABELS, Filters
@@ -53,7 +54,7 @@ def _filters(who: Principal) -> tuple[Filters, str | None]:
     """The page's filters, or empty filters and the message to show when they are invalid."""
     try:
         return reports.parse_filters(request.args, who.instansi_id), None
-    except ApiError as exc:
+    except InvalidInput as exc:
         return Filters(who.instansi_id), exc.message
 
 
@@ -62,7 +63,7 @@ def _filters(who: Principal) -> tuple[Filters, str | None]:
 def dashboard():
     who = current_principal()
     f, problem = _filters(who)
-    report = reports.completion(f)
+    report = reports.completion(web.uow(), f, web.settings().zone)
     order = (*reversed(DONE), "sedang_berjalan", "belum_mulai")  # done first, from the left
     units = sorted(report["by_unit"], key=lambda u: (u["persen_selesai"] is None, u["persen_selesai"] or 0))
     page = render_template(
@@ -71,7 +72,7 @@ def dashboard():
         f=f,
         problem=problem,
         units=units,
-        unit_options=reports.units(who.instansi_id),
+        unit_options=reports.units(web.uow(), who.instansi_id),
         labels=LABELS,
         order=order,
         bar=bar,
@@ -92,7 +93,9 @@ def not_done():
         page = 1
     search = request.args.get("q", "")[:100]
     status = request.args.get("status") or None
-    rows, total = report_people.not_done_page(f, search=search, status=status, page=page, per_page=PER_PAGE)
+    rows, total = report_people.not_done_page(
+        web.uow(), f, web.settings().zone, search=search, status=status, page=page, per_page=PER_PAGE
+    )
     pages = max(1, -(-total // PER_PAGE))
     query = {k: v for k, v in f.public().items() if k != "instansi" and v}
     query |= {k: v for k, v in (("q", search), ("status", status)) if v}
@@ -106,9 +109,9 @@ def not_done():
         status=status,
         f=f,
         problem=problem,
-        unit_options=reports.units(who.instansi_id),
+        unit_options=reports.units(web.uow(), who.instansi_id),
         labels=LABELS,
-        quiz_count=reports.quiz_count(),
+        quiz_count=reports.quiz_count(web.uow()),
         query=query,
     )
 
@@ -118,13 +121,13 @@ def not_done():
 def download(fmt: str):
     who = current_principal()
     if fmt not in ("csv", "xlsx"):
-        raise ApiError(404, "not_found", "Format unduhan tidak dikenal.")
+        raise NotFound("Format unduhan tidak dikenal.", code="not_found")
     f = reports.parse_filters(request.args, who.instansi_id)
-    return export_response(f, fmt, who.key)
+    return downloads.report(web.uow(), web.settings(), f, fmt, who.key)
 
 
 def _roster_page(status: int = 200, **ctx):
-    summary = reports.roster_summary(current_principal().instansi_id)
+    summary = reports.roster_summary(web.uow(), current_principal().instansi_id)
     return render_template("hr/roster.html", summary=summary, **ctx), status
 
 
@@ -134,8 +137,9 @@ def roster_upload():
     if request.method == "GET":
         return _roster_page()
     # The form is checked here rather than by CSRFProtect, which would parse it under the 64 KB limit.
-    request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"]
-    limit_mb = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    settings = web.settings()
+    request.max_content_length = settings.max_upload_bytes
+    limit_mb = settings.max_upload_bytes // (1024 * 1024)
     try:
         validate_csrf(request.form.get("csrf_token"))
         upload = request.files.get("file")
@@ -147,10 +151,10 @@ def roster_upload():
         return _roster_page(422, error="Pilih berkas CSV atau XLSX terlebih dahulu.")
     who = current_principal()
     try:
-        people = roster.parse_file(upload.read())
-        counts = roster.replace(who.instansi_id, people, who.key, upload.filename[:100])
-    except ApiError as exc:
-        return _roster_page(exc.status, error=exc.message, problems=exc.extra.get("problems", []))
+        people = roster.parse_file(upload.read(), settings.max_roster_rows)
+        counts = roster.replace(web.uow(), who.instansi_id, people, who.key, upload.filename[:100])
+    except NetralitasError as exc:  # a refused file: the page says why (the request's writes roll back)
+        return _roster_page(status_of(exc), error=exc.message, problems=exc.extra.get("problems", []))
     return _roster_page(done=counts, filename=upload.filename)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from quiz_server import db
+from quiz_server import web
 from quiz_server.errors import error_response
 from quiz_server.models import Attempt, Quiz
 from quiz_server.security import Principal, current_principal
@@ -79,8 +79,9 @@ def index():
     me = signed_in_learner()
     if me is None:
         return render_template("learner/welcome.html")
-    progress = attempts.progress(me.id)
-    s = db.session()
+    uow = web.uow()
+    progress = attempts.progress(uow, me.id)
+    s = uow.session
     quizzes = {q.id: q for q in s.scalars(select(Quiz))}
     latest: dict[str, str] = {}
     rows = s.execute(

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from netralitas.errors import InvalidNIP
 from netralitas.nip import parse_nip
-from quiz_server import db
-from quiz_server.api.auth import throttle_login
-from quiz_server.api.schemas import RegisterLearner
-from quiz_server.errors import ApiError
+from quiz_server import web
+from quiz_server.errors import status_of
 from quiz_server.models import Instansi
-from quiz_server.security import current_principal, issue_token, revoke_token
-from quiz_server.services import accounts, audit, ratelimit
+from quiz_server.schemas import RegisterLearner
+from quiz_server.security import current_principal
+from quiz_server.services import accounts
+from quiz_server.services.errors import InvalidCredentials, LearnerExists, RateLimited, UnknownInstansi
 from quiz_server.views.learner import bp, safe_next
 
 # One message for an unknown NIP and a wrong password, so the form never reveals who is registered.
@@ -34,7 +34,7 @@ _TEXT_FIELDS = ("nip", "nip_kind", "name", "email", "instansi_id", "unit")
 
 
 def _instansi_options() -> list[Instansi]:
-    return list(db.session().scalars(select(Instansi).order_by(Instansi.name)))
+    return list(web.uow().session.scalars(select(Instansi).order_by(Instansi.name)))
 
 
 def _validate(form) -> tuple[RegisterLearner | None, dict[str, str]]:
@@ -65,39 +65,29 @@ def _register_form(values: dict, errors: dict[str, str], status: int = 200, mess
     return page, status
 
 
-def _begin_web_session(s, learner_id: int) -> None:
-    """Rotate the session: drop the old cookie contents and its Token row, then issue a fresh one."""
-    old = session.get("sid")
-    session.clear()
-    if old:
-        revoke_token(s, old)
-    session["sid"] = issue_token(s, kind="web", learner_id=learner_id, days=current_app.config["TOKEN_TTL_DAYS"])
-
-
 @bp.route("/daftar", methods=["GET", "POST"])
 def register():
     if request.method == "GET":
         return _register_form({"nip_kind": "pns"}, {})
     values = {f: request.form.get(f, "").strip() for f in _TEXT_FIELDS}  # passwords are never sent back
-    limit, window = current_app.config["RATE_LIMIT_REGISTER"]
     try:
-        ratelimit.hit(f"register:{request.remote_addr}", limit, window)  # the same budget as the API
-    except ApiError as exc:
-        return _register_form(values, {}, exc.status, exc.message)
+        web.throttle_registration()  # the same budget as the API
+    except RateLimited as exc:
+        return _register_form(values, {}, status_of(exc), exc.message)
     body, errors = _validate(request.form)
     if body is None:
         return _register_form(values, errors, 422)
+    uow = web.uow()
     try:
-        learner, api_token = accounts.register_learner(**body.model_dump())
-    except ApiError as exc:
-        field = {"learner_exists": "nip", "unknown_instansi": "instansi_id"}.get(exc.code)
-        if field is None:
-            raise
-        return _register_form(values, {field: exc.message}, 422)
-    with db.write() as s:
-        revoke_token(s, api_token)  # the page signs in with a web session; an unused bearer token is only risk
-        _begin_web_session(s, learner.id)
-        audit.record(s, f"learner:{learner.id}", "login", "web")
+        # The page signs in with a web session, so no bearer token is issued that nobody would use.
+        learner, raw = accounts.register_learner(
+            uow, **body.model_dump(), token_days=web.settings().token_ttl_days, kind="web"
+        )
+    except LearnerExists as exc:
+        return _register_form(values, {"nip": exc.message}, 422)
+    except UnknownInstansi as exc:
+        return _register_form(values, {"instansi_id": exc.message}, 422)
+    web.begin_web_session("learner_id", learner.id, token=raw)
     flash(f"Pendaftaran berhasil. Selamat datang, {learner.name}!", "ok")
     return redirect(url_for("learner.index"), 303)
 
@@ -116,30 +106,16 @@ def login():
     if not nip or not password:
         return _login_form(nip, "Isi NIP dan kata sandi.", 422)
     try:
-        throttle_login(nip)  # shared with the API, so switching channels buys no extra guesses
-        raw, _account = accounts.login(nip=nip, username=None, password=password, kind="web")
-    except ApiError as exc:
-        if exc.code == "invalid_credentials":
-            return _login_form(nip, BAD_LOGIN, 422)
-        retry = exc.extra.get("retry_after")
-        return _login_form(nip, exc.message, exc.status, {"Retry-After": str(retry)} if retry else None)
-    old = session.get("sid")
-    session.clear()
-    session["sid"] = raw
-    if old:
-        with db.write() as s:
-            revoke_token(s, old)
+        web.page_login(nip=nip, password=password)
+    except InvalidCredentials:
+        return _login_form(nip, BAD_LOGIN, 422)
+    except RateLimited as exc:
+        return _login_form(nip, exc.message, status_of(exc), {"Retry-After": str(exc.extra["retry_after"])})
     return redirect(safe_next(request.form.get("next")) or url_for("learner.index"), 303)
 
 
 @bp.post("/keluar")
 def logout():
-    who = current_principal()
-    sid = session.get("sid")
-    if sid:
-        with db.write() as s:
-            revoke_token(s, sid)  # the row is the session: without it the old cookie is worthless
-            audit.record(s, who.key if who else "anonymous", "logout", "web")
-    session.clear()
+    web.end_web_session(current_principal())
     flash("Anda sudah keluar. Sampai jumpa.", "ok")
     return redirect(url_for("learner.index"), 303)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import render_template
 
-from quiz_server.api.certificates import pdf_response
-from quiz_server.errors import ApiError
+from quiz_server import downloads, web
 from quiz_server.security import current_principal, require
 from quiz_server.services import certificates
 from quiz_server.services.certificate_pdf import tanggal
+from quiz_server.services.errors import CertificateNotFound, NoCertificate
 from quiz_server.views.learner import bp
 
 bp.add_app_template_filter(tanggal, "tanggal")
@@ -18,19 +18,17 @@ bp.add_app_template_filter(tanggal, "tanggal")
 @require("learner")
 def certificate_pdf():
     me = current_principal()
-    cert = certificates.for_learner(me.id)
+    cert = certificates.for_learner(web.uow(), me.id)
     if cert is None:
-        raise ApiError(404, "no_certificate", "Anda belum memiliki sertifikat.")
-    return pdf_response(cert, me.key)
+        raise NoCertificate("Anda belum memiliki sertifikat.")
+    return downloads.certificate(web.uow(), web.settings(), cert, me.key, web.public_base())
 
 
 @bp.get("/sertifikat/<code>")
 def certificate_page(code: str):
     """Anyone with the code (printed, or in the QR code) sees the status and the public fields."""
     try:
-        cert = certificates.status(code)
-    except ApiError as exc:
-        if exc.status != 404:
-            raise
+        cert = certificates.status(web.uow(), code, web.public_base())
+    except CertificateNotFound:
         return render_template("learner/certificate.html", cert=None, code=code), 404
     return render_template("learner/certificate.html", cert=cert, code=code)

@@ -13,19 +13,19 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from netralitas.scoring import question_type
-from quiz_server import db
-from quiz_server.errors import ApiError
+from quiz_server import web
 from quiz_server.models import Attempt, Rule
 from quiz_server.models.base import utcnow
 from quiz_server.security import current_principal, require
 from quiz_server.services import attempts
+from quiz_server.services.errors import AttemptAlreadySubmitted, AttemptExpired, AttemptLimitReached
 from quiz_server.views.learner import bp
 
 FIELD_PREFIX = "q-"  # form field per question: "q-<question_id>", values are the attempt's shown choice ids
 
 
 def _open_attempt_id(learner_id: int, quiz_id: str) -> str | None:
-    return db.session().scalar(
+    return web.uow().session.scalar(
         select(Attempt.id)
         .where(
             Attempt.learner_id == learner_id,
@@ -47,10 +47,8 @@ def start_quiz(quiz_id: str):
         flash("Anda masih punya percobaan yang belum dikirim. Silakan lanjutkan.", "info")
         return redirect(url_for("learner.attempt", attempt_id=open_id), 303)
     try:
-        started = attempts.start(me.id, quiz_id)
-    except ApiError as exc:
-        if exc.status == 404:
-            raise
+        started = attempts.start(web.uow(), me.id, quiz_id)
+    except AttemptLimitReached as exc:  # an unknown quiz falls through to the 404 page
         flash(exc.message, "error")
         return redirect(url_for("learner.index"), 303)
     return redirect(url_for("learner.attempt", attempt_id=started["id"]), 303)
@@ -59,7 +57,8 @@ def start_quiz(quiz_id: str):
 @bp.get("/percobaan/<attempt_id>")
 @require("learner")
 def attempt(attempt_id: str):
-    body = attempts.get_open(current_principal().id, attempt_id)  # 404 unless it is the caller's own
+    uow = web.uow()
+    body = attempts.get_open(uow, current_principal().id, attempt_id)  # 404 unless it is the caller's own
     if body["submitted"]:
         return redirect(url_for("learner.result", attempt_id=attempt_id))
     for q in body["questions"]:
@@ -68,7 +67,7 @@ def attempt(attempt_id: str):
     return render_template(
         "learner/attempt.html",
         attempt=body,
-        quiz=attempts.get_quiz(body["quiz_id"]),
+        quiz=attempts.get_quiz(uow, body["quiz_id"]),
         minutes_left=max(0, math.ceil(left.total_seconds() / 60)),
         field_prefix=FIELD_PREFIX,
     )
@@ -80,29 +79,30 @@ def submit(attempt_id: str):
     answers = {
         key[len(FIELD_PREFIX) :]: request.form.getlist(key) for key in request.form if key.startswith(FIELD_PREFIX)
     }
+    grace = web.settings().attempt_grace_seconds
     try:
-        attempts.submit(current_principal().id, attempt_id, answers)
-    except ApiError as exc:
-        if exc.code == "attempt_already_submitted":
-            flash(exc.message + " Berikut hasil yang tersimpan.", "error")
-            return redirect(url_for("learner.result", attempt_id=attempt_id), 303)
-        if exc.code == "attempt_expired":
-            flash(exc.message, "error")
-            return redirect(url_for("learner.index"), 303)
-        raise  # not found or a tampered form: the error page says why
+        attempts.submit(web.uow(), current_principal().id, attempt_id, answers, grace_seconds=grace)
+    except AttemptAlreadySubmitted as exc:
+        flash(exc.message + " Berikut hasil yang tersimpan.", "error")
+        return redirect(url_for("learner.result", attempt_id=attempt_id), 303)
+    except AttemptExpired as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("learner.index"), 303)
+    # Not found or a tampered form raise on to the error page, which says why.
     return redirect(url_for("learner.result", attempt_id=attempt_id), 303)
 
 
 @bp.get("/percobaan/<attempt_id>/hasil")
 @require("learner")
 def result(attempt_id: str):
-    body = attempts.get_open(current_principal().id, attempt_id)
+    uow = web.uow()
+    body = attempts.get_open(uow, current_principal().id, attempt_id)
     if "result" not in body:
         return redirect(url_for("learner.attempt", attempt_id=attempt_id))
     feedback = {f["question_id"]: f for f in body["result"]["feedback"]}
     rule_ids = {r["id"] for f in feedback.values() for r in f["rules"]}
-    titles = dict(db.session().execute(select(Rule.id, Rule.title).where(Rule.id.in_(rule_ids))).all())
-    quiz = attempts.get_quiz(body["quiz_id"])
+    titles = dict(uow.session.execute(select(Rule.id, Rule.title).where(Rule.id.in_(rule_ids))).all())
+    quiz = attempts.get_quiz(uow, body["quiz_id"])
     return render_template(
         "learner/result.html",
         attempt=body,

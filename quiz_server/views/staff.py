@@ -9,14 +9,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from quiz_server import db
-from quiz_server.api.auth import throttle_login
-from quiz_server.errors import ApiError
+from netralitas.errors import Forbidden
+from quiz_server import web
+from quiz_server.errors import status_of
 from quiz_server.models import Staff
-from quiz_server.security import current_principal, revoke_token
-from quiz_server.services import accounts
+from quiz_server.security import current_principal
+from quiz_server.services.errors import InvalidCredentials, RateLimited
 from quiz_server.views.learner import safe_next
 
 bp = Blueprint("staff", __name__, url_prefix="/staf")
@@ -41,7 +41,7 @@ def staff_page(*roles: str) -> Callable:
             if who is None:
                 return redirect(url_for("staff.login", next=request.full_path))
             if who.role not in roles:
-                raise ApiError(403, "forbidden", "Halaman ini hanya untuk akun staf yang berwenang.")
+                raise Forbidden("Halaman ini hanya untuk akun staf yang berwenang.", code="forbidden")
             return view(*args, **kwargs)
 
         return inner
@@ -64,18 +64,10 @@ def login():
     if not username or not password:
         return _form(username, "Isi nama pengguna dan kata sandi.", 422)
     try:
-        throttle_login(username)  # the same counters as the API token login
-        raw, account = accounts.login(nip=None, username=username, password=password, kind="web")
-    except ApiError as exc:
-        if exc.code == "invalid_credentials":
-            return _form(username, BAD_LOGIN, 422)
-        retry = exc.extra.get("retry_after")
-        return _form(username, exc.message, exc.status, {"Retry-After": str(retry)} if retry else None)
+        account = web.page_login(username=username, password=password)  # the API's login counters
+    except InvalidCredentials:
+        return _form(username, BAD_LOGIN, 422)
+    except RateLimited as exc:
+        return _form(username, exc.message, status_of(exc), {"Retry-After": str(exc.extra["retry_after"])})
     assert isinstance(account, Staff)  # a username always names a staff account
-    old = session.get("sid")
-    session.clear()  # rotate: the old session id dies with the login
-    session["sid"] = raw
-    if old:
-        with db.write() as s:
-            revoke_token(s, old)
     return redirect(safe_next(request.form.get("next")) or landing(account.role), 303)

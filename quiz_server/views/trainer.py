@@ -7,20 +7,18 @@ are in ``trainer_board.py``; both only ever show the signed-in trainer's own wor
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from quiz_server import db
-from quiz_server.api.workshop_schemas import CreateWorkshop
-from quiz_server.api.workshops import report_response
-from quiz_server.errors import ApiError
+from netralitas.errors import InvalidInput, NetralitasError, NotFound
+from quiz_server import web
 from quiz_server.models import Quiz, Workshop
 from quiz_server.security import current_principal
 from quiz_server.services import joincode, workshop_report, workshop_state, workshops
 from quiz_server.views.staff import staff_page
+from quiz_server.workshop_schemas import CreateWorkshop
 
 bp = Blueprint("trainer", __name__, url_prefix="/pelatih")
 TRAINERS = ("trainer", "admin")
@@ -61,17 +59,30 @@ def waktu(value: str | dt.datetime | None) -> str:
     if not value:
         return "–"
     when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    zone = ZoneInfo(current_app.config.get("REPORT_TIMEZONE", "Asia/Jakarta"))
-    local = when.astimezone(zone)
+    local = when.astimezone(web.settings().zone)
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "")
 
 
+def links(ws: Workshop) -> workshop_state.Links:
+    """The workshop's addresses as people outside the server reach them."""
+    return workshop_state.Links(
+        join_url=url_for("workshop.join", code=ws.join_code, _external=True),
+        qr_url=url_for("trainer.qr", workshop_id=ws.id, _external=True),
+    )
+
+
+def owned_workshop(workshop_id: int) -> Workshop:
+    """The signed-in trainer's workshop ``workshop_id``; anyone else's is not found."""
+    return workshops.owned(web.uow(), current_principal(), workshop_id)
+
+
 def _quizzes() -> list[Quiz]:
-    return list(db.session().scalars(select(Quiz).order_by(Quiz.position)))
+    return list(web.uow().session.scalars(select(Quiz).order_by(Quiz.position)))
 
 
 def _index_page(values: dict, errors: dict[str, str], status: int = 200, message: str | None = None):
-    items = [workshop_state.trainer_workshop(ws) for ws in workshops.list_own(current_principal())]
+    uow = web.uow()
+    items = [workshop_state.trainer_workshop(uow, ws, links(ws)) for ws in workshops.list_own(uow, current_principal())]
     page = render_template(
         "trainer/index.html", workshops=items, quizzes=_quizzes(), values=values, errors=errors, message=message
     )
@@ -81,7 +92,7 @@ def _index_page(values: dict, errors: dict[str, str], status: int = 200, message
 @bp.get("/")
 @staff_page(*TRAINERS)
 def index():
-    today = dt.datetime.now(ZoneInfo(current_app.config.get("REPORT_TIMEZONE", "Asia/Jakarta"))).date()
+    today = dt.datetime.now(web.settings().zone).date()
     return _index_page({"date": today.isoformat(), "mode": "live"}, {})
 
 
@@ -89,7 +100,7 @@ def _parse_create(form) -> tuple[CreateWorkshop | None, dict, dict[str, str]]:
     """Form strings -> the API's own body model, so page and API accept the same input."""
     keys = ("title", "date", "place", "quiz_id", "mode", "opens_at", "closes_at", "question_count")
     values = {k: form.get(k, "").strip() for k in keys} | {"leaderboard": form.get("leaderboard") == "1"}
-    zone = ZoneInfo(current_app.config.get("REPORT_TIMEZONE", "Asia/Jakarta"))
+    zone = web.settings().zone
     data: dict = {k: values[k] for k in ("title", "place", "quiz_id")} | {
         "mode": values["mode"] or "live",
         "leaderboard": values["leaderboard"],
@@ -124,10 +135,8 @@ def create():
     if body is None:
         return _index_page(values, errors, 422)
     try:
-        ws = workshops.create(current_principal(), **body.model_dump())
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
+        ws = workshops.create(web.uow(), current_principal(), **body.model_dump())
+    except (NotFound, InvalidInput) as exc:  # an unknown quiz, a window in the past, a quiz without questions
         return _index_page(values, {}, 422, exc.message)
     flash(f"Lokakarya dibuat. Kode gabung: {ws.join_code}", "ok")
     return redirect(url_for("trainer.workshop", workshop_id=ws.id), 303)
@@ -154,11 +163,12 @@ def allowed_actions(ws: Workshop) -> list[tuple[str, str]]:
 
 
 def _panel_context(ws: Workshop) -> dict:
+    uow = web.uow()
     return {
         "ws": ws,
-        "info": workshop_state.trainer_workshop(ws),
-        "board": workshop_state.board(ws),
-        "roster": workshop_state.roster(ws),
+        "info": workshop_state.trainer_workshop(uow, ws, links(ws)),
+        "board": workshop_state.board(uow, ws),
+        "roster": workshop_state.roster(uow, ws),
         "actions": allowed_actions(ws),
         "phase_label": PHASE_LABELS.get(ws.phase, ws.phase),
     }
@@ -167,7 +177,7 @@ def _panel_context(ws: Workshop) -> dict:
 @bp.get("/lokakarya/<int:workshop_id>")
 @staff_page(*TRAINERS)
 def workshop(workshop_id: int):
-    ws = workshops.owned(current_principal(), workshop_id)
+    ws = owned_workshop(workshop_id)
     return render_template("trainer/workshop.html", **_panel_context(ws))
 
 
@@ -175,7 +185,7 @@ def workshop(workshop_id: int):
 @staff_page(*TRAINERS)
 def panel(workshop_id: int):
     """The live part of the control screen as an HTML fragment, fetched by workshop-live.js on change."""
-    ws = workshops.owned(current_principal(), workshop_id)
+    ws = owned_workshop(workshop_id)
     return render_template("trainer/_panel.html", **_panel_context(ws))
 
 
@@ -185,10 +195,12 @@ def control(workshop_id: int):
     action = request.form.get("action", "")
     version = request.form.get("version", "")
     try:
-        workshops.control(current_principal(), workshop_id, action, int(version) if version.isdigit() else None)
-    except ApiError as exc:
-        if exc.status == 404:
-            raise
+        workshops.control(
+            web.uow(), current_principal(), workshop_id, action, int(version) if version.isdigit() else None
+        )
+    except NotFound:
+        raise  # another trainer's workshop, or none: the error page
+    except NetralitasError as exc:  # a stale screen or a move the room cannot make now: say so on the screen
         flash(exc.message, "error")
     return redirect(url_for("trainer.workshop", workshop_id=workshop_id), 303)
 
@@ -196,8 +208,8 @@ def control(workshop_id: int):
 @bp.get("/lokakarya/<int:workshop_id>/qr.png")
 @staff_page(*TRAINERS)
 def qr(workshop_id: int):
-    ws = workshops.owned(current_principal(), workshop_id)
-    png = joincode.qr_png(url_for("workshop.join", code=ws.join_code, _external=True))
+    ws = owned_workshop(workshop_id)
+    png = joincode.qr_png(links(ws).join_url)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
@@ -205,9 +217,10 @@ def qr(workshop_id: int):
 @staff_page(*TRAINERS)
 def results(workshop_id: int):
     who = current_principal()
-    ws = workshops.owned(who, workshop_id)
-    report = workshop_report.results(ws)
-    workshop_report.record_export(who.key, ws, "html", len(report["participants"]))
+    uow = web.uow()
+    ws = workshops.owned(uow, who, workshop_id)
+    report = workshop_report.results(uow, ws, links(ws))
+    workshop_report.record_export(uow, who.key, ws, "html", len(report["participants"]))
     return render_template("trainer/results.html", ws=ws, report=report)
 
 
@@ -215,8 +228,14 @@ def results(workshop_id: int):
 @staff_page(*TRAINERS)
 def download(workshop_id: int, fmt: str):
     who = current_principal()
-    ws = workshops.owned(who, workshop_id)
+    uow = web.uow()
+    ws = workshops.owned(uow, who, workshop_id)
     if fmt not in ("csv", "xlsx"):
-        raise ApiError(404, "not_found", "Format laporan tidak dikenal.")
+        raise NotFound("Format laporan tidak dikenal.", code="not_found")
     part = "questions" if request.args.get("bagian") == "soal" else "participants"
-    return report_response(who.key, ws, fmt, part)
+    _report, file = workshop_report.export(uow, who.key, ws, fmt, part, links=links(ws), zone=web.settings().zone)
+    assert file is not None  # csv and xlsx are files
+    resp = Response(file.content, mimetype=file.mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{file.filename}"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

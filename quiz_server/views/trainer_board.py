@@ -15,11 +15,10 @@ from collections.abc import Iterator
 
 from flask import Response, current_app, jsonify, render_template
 
-from quiz_server import db
-from quiz_server.security import current_principal
-from quiz_server.services import workshop_state, workshops
+from quiz_server import db, web
+from quiz_server.services import workshop_state
 from quiz_server.views.staff import staff_page
-from quiz_server.views.trainer import TRAINERS, bp
+from quiz_server.views.trainer import TRAINERS, bp, owned_workshop
 
 HEARTBEAT_SECONDS = 10
 
@@ -32,34 +31,35 @@ def _tick_json(tick: tuple) -> dict:
 @bp.get("/lokakarya/<int:workshop_id>/papan")
 @staff_page(*TRAINERS)
 def board(workshop_id: int):
-    ws = workshops.owned(current_principal(), workshop_id)
-    return render_template("trainer/board.html", ws=ws, board=workshop_state.board(ws))
+    ws = owned_workshop(workshop_id)
+    return render_template("trainer/board.html", ws=ws, board=workshop_state.board(web.uow(), ws))
 
 
 @bp.get("/lokakarya/<int:workshop_id>/papan/isi")
 @staff_page(*TRAINERS)
 def board_fragment(workshop_id: int):
-    ws = workshops.owned(current_principal(), workshop_id)
-    return render_template("trainer/_board.html", ws=ws, board=workshop_state.board(ws))
+    ws = owned_workshop(workshop_id)
+    return render_template("trainer/_board.html", ws=ws, board=workshop_state.board(web.uow(), ws))
 
 
 @bp.get("/lokakarya/<int:workshop_id>/status.json")
 @staff_page(*TRAINERS)
 def status(workshop_id: int):
     """The polling fallback: the same small state the stream sends."""
-    workshops.owned(current_principal(), workshop_id)
-    return jsonify(_tick_json(workshop_state.tick(workshop_id, db.session())))
+    owned_workshop(workshop_id)
+    return jsonify(_tick_json(workshop_state.tick(web.uow().session, workshop_id)))
 
 
 @bp.get("/lokakarya/<int:workshop_id>/aliran")
 @staff_page(*TRAINERS)
 def stream(workshop_id: int):
-    workshops.owned(current_principal(), workshop_id)
+    owned_workshop(workshop_id)
     cfg = current_app.config
     lifetime = float(cfg.get("WORKSHOP_STREAM_SECONDS", 30))
     interval = float(cfg.get("WORKSHOP_STREAM_INTERVAL", 0.5))
-    # A plain session factory: the request's own session is closed before the body streams.
-    sessions = current_app.extensions["db_reader"]
+    # A plain session factory: the request's unit of work ends (committed, closed) before the body
+    # streams, so each read of the stream opens a short session of its own.
+    sessions = db.handles(current_app).reader
     resp = Response(_events(sessions, workshop_id, lifetime, interval), mimetype="text/event-stream")
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["X-Accel-Buffering"] = "no"  # nginx would otherwise hold events back
@@ -73,7 +73,7 @@ def _events(sessions, workshop_id: int, lifetime: float, interval: float) -> Ite
     quiet_since = time.monotonic()
     while time.monotonic() < deadline:
         with sessions() as s:
-            tick = workshop_state.tick(workshop_id, s)
+            tick = workshop_state.tick(s, workshop_id)
         if tick is None:
             return
         if tick != last:

@@ -7,18 +7,26 @@ small script (static/workshop-participant.js) reloads it when the trainer moves 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from quiz_server import db
-from quiz_server.api.auth import throttle_login
-from quiz_server.errors import ApiError
+from netralitas.errors import NetralitasError, NotFound
+from quiz_server import web
+from quiz_server.errors import status_of
 from quiz_server.models import Attempt, Learner
 from quiz_server.models.base import utcnow
-from quiz_server.security import require, revoke_token
-from quiz_server.services import accounts, attempts, audit, joincode, workshop_state, workshops
+from quiz_server.security import require
+from quiz_server.services import accounts, attempts, joincode, workshop_state, workshops
+from quiz_server.services.errors import (
+    InvalidCredentials,
+    LearnerExists,
+    RateLimited,
+    UnknownInstansi,
+    WorkshopClosed,
+    WorkshopNotFound,
+)
 from quiz_server.views.learner import signed_in_learner
-from quiz_server.views.learner_account import BAD_LOGIN, _begin_web_session, _instansi_options, _validate
+from quiz_server.views.learner_account import BAD_LOGIN, _instansi_options, _validate
 
 bp = Blueprint("workshop", __name__)
 _TEXT_FIELDS = ("nip", "nip_kind", "name", "email", "instansi_id", "unit")
@@ -30,12 +38,17 @@ def _no_store(resp: Response) -> Response:
     return resp
 
 
-def _page(step: str, code: str, status: int = 200, **ctx):
+def _page(step: str, code: str, status: int = 200, headers: dict | None = None, **ctx):
     ctx.setdefault("values", {})
     ctx.setdefault("errors", {})
     if step == "register":
         ctx["instansi"] = _instansi_options()
-    return render_template("workshop/join.html", step=step, code=code, learner=signed_in_learner(), **ctx), status
+    page = render_template("workshop/join.html", step=step, code=code, learner=signed_in_learner(), **ctx)
+    return page, status, headers or {}
+
+
+def _retry_after(exc: RateLimited) -> dict:
+    return {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else {}
 
 
 @bp.route("/join", methods=["GET", "POST"])
@@ -45,15 +58,17 @@ def join():
     code = joincode.normalise(request.form.get("code", ""))
     step = request.form.get("step", "code")
     try:
-        workshops.find_by_code(code)
-    except ApiError as exc:
+        workshops.find_by_code(web.uow(), code)
+    except (WorkshopNotFound, WorkshopClosed) as exc:
         values = {"nip": request.form.get("nip", "")}
-        if exc.status == 404:
-            try:  # a room shares one NAT address: generous, but guessing codes still runs out
-                workshops.count_miss(f"ip:{request.remote_addr}", 200, 300)
-            except ApiError as limited:
-                exc = limited
-        return _page("code", code, exc.status, error=exc.message, values=values)
+        if isinstance(exc, WorkshopNotFound):
+            try:  # counted in a unit of work of its own, so the refused request cannot undo it
+                web.throttle(f"join-miss:ip:{request.remote_addr}", *workshops.MISSES_PER_ADDRESS)
+            except RateLimited as limited:
+                return _page(
+                    "code", code, status_of(limited), _retry_after(limited), error=limited.message, values=values
+                )
+        return _page("code", code, status_of(exc), error=exc.message, values=values)
     me = signed_in_learner()
     if me is not None and step == "code":
         return _enter(me.id, code)
@@ -71,10 +86,10 @@ def _lookup(code: str):
         return _page("code", code, 422, values={"nip": nip}, errors={"nip": "NIP terdiri dari 18 angka."})
     limit, window = current_app.config["RATE_LIMIT_REGISTER"]
     try:
-        workshops.throttle(f"join-lookup:{request.remote_addr}", limit, window)
-    except ApiError as exc:
-        return _page("code", code, exc.status, error=exc.message, values={"nip": nip})
-    known = db.session().scalar(select(Learner.id).where(Learner.nip == nip))
+        web.throttle(f"join-lookup:{request.remote_addr}", limit, window)
+    except RateLimited as exc:
+        return _page("code", code, status_of(exc), _retry_after(exc), error=exc.message, values={"nip": nip})
+    known = web.uow().session.scalar(select(Learner.id).where(Learner.nip == nip))
     return _page("login" if known else "register", code, values={"nip": nip, "nip_kind": "pns"})
 
 
@@ -82,51 +97,46 @@ def _login_and_join(code: str):
     nip = "".join(request.form.get("nip", "").split())[:40]
     password = request.form.get("password", "")
     try:
-        throttle_login(nip)
-        raw, account = accounts.login(nip=nip, username=None, password=password, kind="web")
-    except ApiError as exc:
-        message = BAD_LOGIN if exc.code == "invalid_credentials" else exc.message
-        return _page("login", code, 422 if exc.status == 401 else exc.status, error=message, values={"nip": nip})
-    old = session.get("sid")
-    session.clear()  # rotate the session at login, as /masuk does
-    session["sid"] = raw
-    if old:
-        with db.write() as s:
-            revoke_token(s, old)
-    return _enter(account.id, code)
+        account = web.page_login(nip=nip, password=password)  # throttled and rotated as at /masuk
+    except InvalidCredentials:
+        return _page("login", code, 422, error=BAD_LOGIN, values={"nip": nip})
+    except RateLimited as exc:
+        return _page("login", code, status_of(exc), _retry_after(exc), error=exc.message, values={"nip": nip})
+    return _enter(account.id, code, signed_in_now=True)
 
 
 def _register_and_join(code: str):
     values = {f: request.form.get(f, "").strip() for f in _TEXT_FIELDS}
-    limit, window = current_app.config["RATE_LIMIT_REGISTER"]
     try:
-        workshops.throttle(f"register:{request.remote_addr}", limit, window)
-    except ApiError as exc:
-        return _page("register", code, exc.status, error=exc.message, values=values)
+        web.throttle_registration()  # the same budget as /daftar and the API
+    except RateLimited as exc:
+        return _page("register", code, status_of(exc), _retry_after(exc), error=exc.message, values=values)
     body, errors = _validate(request.form)
     if body is None:
         return _page("register", code, 422, values=values, errors=errors)
     try:
-        learner, api_token = accounts.register_learner(**body.model_dump())
-    except ApiError as exc:
-        field = {"learner_exists": "nip", "unknown_instansi": "instansi_id"}.get(exc.code)
-        if field is None:
-            raise
-        return _page("register", code, 422, values=values, errors={field: exc.message})
-    with db.write() as s:
-        revoke_token(s, api_token)  # the phone signs in with a web session; an unused bearer token is only risk
-        _begin_web_session(s, learner.id)
-        audit.record(s, f"learner:{learner.id}", "login", "web")
-    return _enter(learner.id, code)
+        # The phone signs in with a web session, so no bearer token is issued that nobody would use.
+        learner, raw = accounts.register_learner(
+            web.uow(), **body.model_dump(), token_days=web.settings().token_ttl_days, kind="web"
+        )
+    except LearnerExists as exc:
+        return _page("register", code, 422, values=values, errors={"nip": exc.message})
+    except UnknownInstansi as exc:
+        return _page("register", code, 422, values=values, errors={"instansi_id": exc.message})
+    web.begin_web_session("learner_id", learner.id, token=raw)
+    return _enter(learner.id, code, signed_in_now=True)
 
 
-def _enter(learner_id: int, code: str):
+def _enter(learner_id: int, code: str, *, signed_in_now: bool = False):
     try:
-        ws, _participant, created = workshops.join(learner_id, code)
-    except ApiError as exc:
-        if exc.status >= 500:
-            raise
-        return _page("code", code, exc.status, error=exc.message)
+        ws, _participant, created = workshops.join(web.uow(), learner_id, code)
+    except (WorkshopNotFound, WorkshopClosed) as exc:  # closed a moment ago
+        if signed_in_now:
+            # A 4xx answer would roll the new sign-in (or registration) back with it: keep it, and
+            # show the refusal on the code page instead.
+            flash(exc.message, "error")
+            return redirect(url_for("workshop.join", code=code), 303)
+        return _page("code", code, status_of(exc), error=exc.message)
     if created:
         flash(f"Anda bergabung dengan lokakarya “{ws.title}”.", "ok")
     return redirect(url_for("workshop.room", workshop_id=ws.id), 303)
@@ -136,10 +146,11 @@ def _enter(learner_id: int, code: str):
 @require("learner")
 def room(workshop_id: int):
     me = signed_in_learner()
-    view = workshop_state.participant_view(me.id, workshop_id)
+    uow = web.uow()
+    view = workshop_state.participant_view(uow, me.id, workshop_id)
     if view["workshop"]["mode"] == "self_paced":
         mine = list(
-            db.session().scalars(
+            uow.session.scalars(
                 select(Attempt)
                 .where(Attempt.learner_id == me.id, Attempt.workshop_id == workshop_id)
                 .order_by(Attempt.started_at)
@@ -155,7 +166,7 @@ def room(workshop_id: int):
 @require("learner")
 def room_status(workshop_id: int):
     """What the page's script polls: the room's version changes whenever the trainer acts."""
-    ws, _ = workshops.membership(signed_in_learner().id, workshop_id)
+    ws, _ = workshops.membership(web.uow(), signed_in_learner().id, workshop_id)
     return jsonify({"version": ws.version, "status": "open" if workshops.is_open(ws) else "closed"})
 
 
@@ -165,10 +176,10 @@ def answer(workshop_id: int):
     index = request.form.get("question_index", "")
     choices = request.form.getlist("choice")
     try:
-        workshops.answer(signed_in_learner().id, workshop_id, int(index) if index.isdigit() else -1, choices)
-    except ApiError as exc:
-        if exc.status == 404:
-            raise
+        workshops.answer(web.uow(), signed_in_learner().id, workshop_id, int(index) if index.isdigit() else -1, choices)
+    except NotFound:
+        raise  # not this learner's room: the error page
+    except NetralitasError as exc:  # the question closed, a bad choice: say so on the room page
         flash(exc.message, "error")
     else:
         flash("Jawaban Anda terkirim.", "ok")
@@ -180,12 +191,13 @@ def answer(workshop_id: int):
 def start(workshop_id: int):
     """Self-paced mode: start the workshop's quiz as a normal attempt tagged with the workshop."""
     me = signed_in_learner()
-    ws, _ = workshops.membership(me.id, workshop_id)
+    uow = web.uow()
+    ws, _ = workshops.membership(uow, me.id, workshop_id)
     try:
-        started = attempts.start(me.id, ws.quiz_id, workshop_id)
-    except ApiError as exc:
-        if exc.status == 404:
-            raise
+        started = attempts.start(uow, me.id, ws.quiz_id, workshop_id)
+    except NotFound:
+        raise
+    except NetralitasError as exc:  # the window closed or has not opened, no attempts left
         flash(exc.message, "error")
         return redirect(url_for("workshop.room", workshop_id=workshop_id), 303)
     return redirect(url_for("learner.attempt", attempt_id=started["id"]), 303)

@@ -55,8 +55,9 @@ def _join(page, url: str, code: str, name: str) -> None:
 def test_live_workshop_with_three_phones(room_site, browser):
     started = time.monotonic()
     url = room_site.url
-    with room_site.app.app_context(), db.write() as s:
-        accounts.create_staff(s, username="widyaiswara", role="trainer", password=TRAINER_PASSWORD, instansi_id=None)
+    with db.unit_of_work(room_site.app) as uow:
+        accounts.create_staff(uow, username="widyaiswara", role="trainer", password=TRAINER_PASSWORD, instansi_id=None)
+        uow.commit()
 
     trainer_ctx, control = _context(browser, viewport={"width": 1280, "height": 900})
     control.goto(f"{url}/staf/masuk")

@@ -12,11 +12,13 @@ from tests.server.conftest import start_live
 
 @pytest.fixture
 def target(tmp_path):
-    for live in start_live(tmp_path, f"sqlite:///{tmp_path / 'fuzz.sqlite'}", RATE_LIMIT_LOGIN=(10**6, 60),
-                           RATE_LIMIT_REGISTER=(10**6, 60)):
+    for live in start_live(
+        tmp_path, f"sqlite:///{tmp_path / 'fuzz.sqlite'}", RATE_LIMIT_LOGIN=(10**6, 60), RATE_LIMIT_REGISTER=(10**6, 60)
+    ):
         _, learner = live.register()
-        with live.app.app_context(), db.write() as s:
-            create_staff(s, username="admin-fuzz", role="admin", password="kata-sandi-admin-1", instansi_id=None)
+        with db.unit_of_work(live.app) as uow:
+            create_staff(uow, username="admin-fuzz", role="admin", password="kata-sandi-admin-1", instansi_id=None)
+            uow.commit()
         admin = live.api().post("/api/v1/auth/token", json={"username": "admin-fuzz", "password": "kata-sandi-admin-1"})
         yield live, {"learner": learner.token, "admin": admin.json()["token"]}
 

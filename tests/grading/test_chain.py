@@ -38,12 +38,15 @@ def course_root(tmp_path) -> Path:
 
 
 def cli(*args, env, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "netralitas"), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(BIN / "netralitas"), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600
+    )
 
 
 def staff_token(live, role="trainer") -> str:
-    with live.app.app_context(), db.write() as s:
-        create_staff(s, username=f"staf-{role}", role=role, password="kata-sandi-staf-1", instansi_id=None)
+    with db.unit_of_work(live.app) as uow:
+        create_staff(uow, username=f"staf-{role}", role=role, password="kata-sandi-staf-1", instansi_id=None)
+        uow.commit()
     r = live.api().post("/api/v1/auth/token", json={"username": f"staf-{role}", "password": "kata-sandi-staf-1"})
     return r.json()["token"]
 
@@ -80,11 +83,18 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
     weak, weak_api = live.register(name="Budi Santoso")
     attempt = good_api.post("/api/v1/quizzes/m01/attempts", json={}).json()["attempt"]
     good_api.post(f"/api/v1/attempts/{attempt['id']}/submit", json={"answers": answers_for(live, attempt)})
-    key = {"m01-s1": "disiplin_sedang", "m01-s2": "disiplin_berat", "m01-s3": "tidak_melanggar", "m01-s4": "disiplin_sedang"}
+    key = {
+        "m01-s1": "disiplin_sedang",
+        "m01-s2": "disiplin_berat",
+        "m01-s3": "tidak_melanggar",
+        "m01-s4": "disiplin_sedang",
+    }
     for who, api, answers in ((good, good_api, key), (weak, weak_api, dict.fromkeys(key, "etik"))):
         cfg = tmp_path / f"cfg-{who['nip']}"
         cfg.mkdir()
-        (cfg / "token.json").write_text(json.dumps({"server": live.url, "token": api.token, "nip": who["nip"], "role": "learner"}))
+        (cfg / "token.json").write_text(
+            json.dumps({"server": live.url, "token": api.token, "nip": who["nip"], "role": "learner"})
+        )
         path = fill_release(release, tmp_path / who["nip"], answers, "Pelanggaran disiplin berat, PP 94/2021.")
         widget = ExerciseSubmit("m01-latihan", path=path, quiz_client=QuizClient(live.url, cfg))
         widget.button.click()
@@ -119,8 +129,14 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
     assert "0 nilai baru" in again.stdout and "1 nilai diperbarui" in again.stdout
 
     # 5. nbgrader itself reads the result.
-    export = subprocess.run([str(BIN / "nbgrader"), "export", "--to", str(tmp_path / "nilai.csv")],
-                            cwd=course_root, env=env, capture_output=True, text=True, timeout=300)
+    export = subprocess.run(
+        [str(BIN / "nbgrader"), "export", "--to", str(tmp_path / "nilai.csv")],
+        cwd=course_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert export.returncode == 0, export.stderr
     with (tmp_path / "nilai.csv").open() as fh:
         rows = {(r["assignment"], r["student_id"]): r for r in csv.DictReader(fh)}
@@ -159,7 +175,10 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
     pdf = good_api.get("/api/v1/me/certificate.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     (tmp_path / "sertifikat.pdf").write_bytes(pdf.content)
-    assert cli("certificate", "verify", str(tmp_path / "sertifikat.pdf"), "--public-key", str(pem), env=env).returncode == 0
+    assert (
+        cli("certificate", "verify", str(tmp_path / "sertifikat.pdf"), "--public-key", str(pem), env=env).returncode
+        == 0
+    )
     tampered = bytearray(pdf.content)
     tampered[len(tampered) // 2] ^= 0x01
     (tmp_path / "palsu.pdf").write_bytes(bytes(tampered))

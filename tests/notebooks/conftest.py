@@ -58,7 +58,7 @@ class Restartable:
         self._thread.join(timeout=10)
         self._server.server_close()
         assert self.live is not None
-        self.live.app.extensions["db_engine"].dispose()
+        self.live.app.extensions["db"].engine.dispose()
         self._server = None
 
 

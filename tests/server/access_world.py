@@ -24,8 +24,9 @@ class World:
 
 
 def _staff(live, name: str, role: str, instansi: str | None) -> str:
-    with live.app.app_context(), db.write() as s:
-        create_staff(s, username=name, role=role, password=PASSWORD, instansi_id=instansi)
+    with db.unit_of_work(live.app) as uow:
+        create_staff(uow, username=name, role=role, password=PASSWORD, instansi_id=instansi)
+        uow.commit()
     return live.api().post("/api/v1/auth/token", json={"username": name, "password": PASSWORD}).json()["token"]
 
 

@@ -129,7 +129,7 @@ def start_live(tmp_path: Path, db_url: str, content: Path = MINI, **config) -> I
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        app.extensions["db_engine"].dispose()
+        app.extensions["db"].engine.dispose()
 
 
 @pytest.fixture

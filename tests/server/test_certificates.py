@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from netralitas import certificates as fmt
 from netralitas.content.loader import load_course
-from quiz_server import db
+from quiz_server import db, web
 from quiz_server.db import normalise_url
 from quiz_server.services import accounts, certificate_pdf, certificates
 from quiz_server.services import content as content_service
@@ -36,8 +36,9 @@ STAFF_PASSWORD = "kata-sandi-staf-123"
 
 def staff(live, role: str, instansi_id: str | None = None):
     username = f"{role}-{os.urandom(3).hex()}"
-    with live.app.app_context(), db.write() as s:
-        accounts.create_staff(s, username=username, role=role, password=STAFF_PASSWORD, instansi_id=instansi_id)
+    with db.unit_of_work(live.app) as uow:
+        accounts.create_staff(uow, username=username, role=role, password=STAFF_PASSWORD, instansi_id=instansi_id)
+        uow.commit()
     r = live.api().post("/api/v1/auth/token", json={"username": username, "password": STAFF_PASSWORD})
     assert r.status_code == 200, r.text
     return live.api(r.json()["token"])
@@ -141,9 +142,10 @@ def test_learner_progress_pdf_and_key_file(live, tmp_path):
     assert pdf.content.count(b"/Type /Page\n") == 1
     assert api.get("/api/v1/me/certificate.pdf").content == pdf.content  # deterministic
     assert fmt.verify_pdf(pdf.content, public_key(live))["code"] == cert["code"]
-    with live.app.test_request_context(base_url=live.url), live.app.app_context():
-        row = certificates.get(cert["code"])
-        assert certificate_pdf.qr_text(row) == f"{live.url}/sertifikat/{cert['code']}#{cert['signed']}"
+    with live.app.test_request_context(base_url=live.url), db.unit_of_work(live.app) as uow:
+        row = certificates.get(uow, cert["code"])
+        expected = f"{live.url}/sertifikat/{cert['code']}#{cert['signed']}"
+        assert certificate_pdf.qr_text(row, web.public_base()) == expected
     audit = live.sql("SELECT target FROM audit_log WHERE action = 'certificate_pdf'")
     assert [row[0] for row in audit] == [cert["code"]] * 2
 
@@ -204,8 +206,9 @@ def _load_version(live, tmp_path: Path, version: str) -> None:
     course = yaml.safe_load((copy / "course.yaml").read_text())
     course["content_version"] = version
     (copy / "course.yaml").write_text(yaml.safe_dump(course, allow_unicode=True))
-    with live.app.app_context(), db.write() as s:
-        assert content_service.load(s, load_course(copy)) is not None
+    with db.unit_of_work(live.app) as uow:
+        assert content_service.load(uow, load_course(copy)) is not None
+        uow.commit()
 
 
 def test_refresher_due_after_a_major_content_change(live, tmp_path):

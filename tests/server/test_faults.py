@@ -18,8 +18,11 @@ from tests.server.test_api_flow import answers_for, start
 
 
 def submit(api, attempt, answers):
-    return api.post(f"/api/v1/attempts/{attempt['id']}/submit", json={"answers": answers},
-                    headers={"Idempotency-Key": str(uuid.uuid4())})
+    return api.post(
+        f"/api/v1/attempts/{attempt['id']}/submit",
+        json={"answers": answers},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
 
 
 def stored(live, attempt_id: str) -> bool:

@@ -33,8 +33,9 @@ BIN = Path(sys.executable).parent
 
 def staff(live: Live, username: str, role: str, instansi: str | None = None) -> Api:
     """A staff account made as an admin would (the service behind `netralitas users add`), logged in."""
-    with live.app.app_context(), db.write() as s:
-        accounts.create_staff(s, username=username, role=role, password=PASSWORD, instansi_id=instansi)
+    with db.unit_of_work(live.app) as uow:
+        accounts.create_staff(uow, username=username, role=role, password=PASSWORD, instansi_id=instansi)
+        uow.commit()
     r = live.api().post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
     assert r.status_code == 200, r.text
     return live.api(r.json()["token"])

@@ -27,7 +27,10 @@ def upgrade() -> None:
         sa.Column("size", sa.Integer(), nullable=False),
         sa.Column("submitted_at", quiz_server.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["learner_id"], ["learners.id"], name=op.f("fk_exercise_submissions_learner_id_learners"), ondelete="CASCADE"
+            ["learner_id"],
+            ["learners.id"],
+            name=op.f("fk_exercise_submissions_learner_id_learners"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_exercise_submissions")),
         sa.UniqueConstraint("learner_id", "assignment", "version", name="uq_exercise_submissions_version"),

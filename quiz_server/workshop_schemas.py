@@ -1,4 +1,4 @@
-"""Request bodies of the workshop API (pydantic; they also feed the OpenAPI document)."""
+"""Request bodies of the workshop API and the trainer pages (pydantic; they also feed the OpenAPI document)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from quiz_server.api.schemas import Body, Name
+from quiz_server.schemas import Body, Name
 
 ShownId = Annotated[str, StringConstraints(max_length=32)]
 

@@ -1,4 +1,4 @@
-"""Request bodies of the public API."""
+"""Request bodies as pydantic models, shared by the API (which also documents them) and the pages."""
 
 from __future__ import annotations
 

@@ -1,0 +1,86 @@
+"""Idempotency-Key handling for POST routes, around the request's unit of work.
+
+A retry with the same key and body replays the first response and creates nothing; the same key
+with another body is refused. The record is written in the same transaction as the change it
+protects, so a crash can never leave a change without its record (or the reverse).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cryptography.fernet import Fernet
+from flask import Response, current_app, make_response, request
+from sqlalchemy.exc import IntegrityError
+
+from netralitas.errors import InvalidInput
+from quiz_server.models import IdempotencyRecord
+from quiz_server.services.errors import IdempotencyKeyReused
+
+if TYPE_CHECKING:
+    from quiz_server.api.endpoint import Call
+
+HEADER = "Idempotency-Key"
+
+
+def _request_hash() -> str:
+    body = request.get_data(cache=True) or b""
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, RecursionError):
+        canonical = body
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def _replay(rec: IdempotencyRecord, digest: str) -> Response:
+    if rec.request_hash != digest:
+        raise IdempotencyKeyReused()
+    resp = make_response(_cipher().decrypt(rec.body.encode()), rec.status)
+    resp.mimetype = "application/json"
+    resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def guarded(call: Call, produce: Callable[[], object]) -> Response:
+    """Run ``produce`` (the view) at most once per (caller, key); add the record to the unit of work."""
+    key = request.headers.get(HEADER)
+    if not key:
+        return make_response(produce())
+    if len(key) > 200:
+        raise InvalidInput("Idempotency-Key terlalu panjang (maks. 200 karakter).", code="invalid_idempotency_key")
+    principal = call.who.key if call.who else "anonymous"
+    digest = _request_hash()
+    rec = call.uow.session.get(IdempotencyRecord, (principal, key))
+    if rec is not None:
+        return _replay(rec, digest)
+    resp = make_response(produce())
+    if resp.status_code >= 300:
+        return resp  # refusals are not recorded: the same key may be retried after fixing the input
+    s = call.uow.write()
+    try:
+        s.add(_record(principal, key, digest, resp))
+        s.flush()
+    except IntegrityError:
+        # Lost a race with the same key: the twin's change and record are committed; ours is not.
+        call.uow.rollback()
+        rec = call.uow.session.get(IdempotencyRecord, (principal, key), populate_existing=True)
+        if rec is None:
+            raise
+        return _replay(rec, digest)
+    return resp
+
+
+def _cipher() -> Fernet:
+    """Stored responses can hold a fresh bearer token (registration, login): keep them encrypted
+    with a key derived from the server secret, so a copy of the database alone reveals none."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"idempotency:" + secret).digest()))
+
+
+def _record(principal: str, key: str, digest: str, resp: Response) -> IdempotencyRecord:
+    body = _cipher().encrypt(resp.get_data()).decode()
+    return IdempotencyRecord(principal=principal, key=key, request_hash=digest, status=resp.status_code, body=body)

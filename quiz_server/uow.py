@@ -1,0 +1,130 @@
+"""The unit of work: one request's (or one CLI command's) database work, committed once by its owner.
+
+Services receive a :class:`UnitOfWork` and never commit: they read through :attr:`UnitOfWork.session`
+and call :meth:`UnitOfWork.write` at the point where they start to change data. The owner (the web
+layer for a request, a CLI command for itself) decides: ``commit()`` or, by leaving the ``with`` block
+without committing, a rollback::
+
+    with UnitOfWork(db_handles) as uow:
+        attempts.start(uow, learner_id, quiz_id)
+        uow.commit()
+
+Reads and writes use separate sessions so that slow work (password hashing, scoring) happens before
+the write transaction opens: on SQLite a write takes the database's single write lock up front
+(``BEGIN IMMEDIATE``) and this process's threads queue on a thread lock instead of SQLite's sleeping
+busy handler. Keep the span between :meth:`write` and the commit short.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+
+@dataclass
+class DbHandles:
+    """What one app (or CLI process) shares between its units of work."""
+
+    engine: Engine
+    reader: sessionmaker
+    writer: sessionmaker
+    write_lock: threading.Lock | None  # SQLite only: one writer per process at a time
+    shared: dict[str, Any] = field(default_factory=dict)  # per-process caches (content snapshot)
+
+
+class UnitOfWork:
+    def __init__(self, handles: DbHandles, *, origin_ip: str | None = None) -> None:
+        self.handles = handles
+        self.origin_ip = origin_ip  # recorded with audit events; set by the web layer
+        self.memo: dict[str, Any] = {}  # per-unit caches (the content snapshot seen by this request)
+        self._reader: Session | None = None
+        self._writer: Session | None = None
+        self._locked = False
+
+    # -- sessions ---------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        """The session to read with: the write session once writing has begun."""
+        if self._writer is not None:
+            return self._writer
+        if self._reader is None:
+            self._reader = self.handles.reader()
+        return self._reader
+
+    @property
+    def dialect(self) -> str:
+        return self.handles.engine.dialect.name
+
+    @property
+    def writing(self) -> bool:
+        return self._writer is not None
+
+    def write(self) -> Session:
+        """Begin the write transaction (once) and return its session."""
+        if self._writer is not None:
+            return self._writer
+        if self._reader is not None:
+            self._reader.commit()  # end the read transaction: one pooled connection at a time
+        lock = self.handles.write_lock
+        if lock is not None:
+            lock.acquire()
+            self._locked = True
+        try:
+            s = self.handles.writer()
+            s.begin()
+        except BaseException:
+            self._release()
+            raise
+        self._writer = s
+        return s
+
+    # -- ending -----------------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Commit what was written (if anything); the unit can go on reading and writing afterwards."""
+        s = self._writer
+        if s is None:
+            return
+        try:
+            s.commit()
+        finally:
+            self._end_write()
+        if self._reader is not None:
+            self._reader.expire_all()  # rows read before the write may have changed: read them afresh
+
+    def rollback(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.rollback()
+            finally:
+                self._end_write()
+        if self._reader is not None:
+            self._reader.rollback()
+
+    def close(self) -> None:
+        self.rollback()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def _end_write(self) -> None:
+        s, self._writer = self._writer, None
+        if s is not None:
+            s.close()
+        self._release()
+
+    def _release(self) -> None:
+        if self._locked:
+            self._locked = False
+            self.handles.write_lock.release()
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()  # anything not committed is rolled back

@@ -1,0 +1,147 @@
+"""Request plumbing shared by the API and the pages: the request's unit of work, settings, sign-in.
+
+Every view runs inside one unit of work. The view (through the services it calls) reads and writes;
+this module commits once when the view answers below 400 and rolls back otherwise, so a refused
+request changes nothing. Services never commit and never see Flask.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, g, request, session
+from sqlalchemy.exc import IntegrityError
+
+from quiz_server import db
+from quiz_server.config import Settings
+from quiz_server.models import Learner, Staff
+from quiz_server.services import accounts, audit, ratelimit
+from quiz_server.services.credentials import Principal, issue_token, revoke_token
+from quiz_server.uow import UnitOfWork
+
+
+def uow() -> UnitOfWork:
+    """This request's unit of work, opened on first use."""
+    if "uow" not in g:
+        g.uow = UnitOfWork(db.handles(current_app), origin_ip=request.remote_addr)
+    return g.uow
+
+
+def settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def public_base() -> str:
+    """Base URL for links that leave the server (certificate verify links, join addresses)."""
+    return (settings().public_url or request.host_url).rstrip("/")
+
+
+def _in_unit_of_work(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def inner(*args: Any, **kwargs: Any):
+        try:
+            resp = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            if "uow" in g:
+                g.uow.rollback()
+            raise
+        if "uow" in g:
+            if resp.status_code < 400:
+                g.uow.commit()
+            else:
+                g.uow.rollback()
+        return resp
+
+    return inner
+
+
+def _close(_exc: BaseException | None) -> None:
+    unit = g.pop("uow", None)
+    if unit is not None:
+        unit.close()
+
+
+def init_app(app: Flask) -> None:
+    """Call after every blueprint is registered: wraps each view in the request's unit of work."""
+    app.extensions["settings"] = Settings.from_config(app.config)
+    for name, view in list(app.view_functions.items()):
+        if name != "static":
+            app.view_functions[name] = _in_unit_of_work(view)
+    app.teardown_request(_close)
+
+
+# -- signing in on web pages (learner, staff and workshop pages share this) ---------------------------
+
+
+def _rotate(raw: str) -> None:
+    """Make ``raw`` (a fresh web token) this browser's session; the old cookie and its token row die."""
+    old = session.get("sid")
+    session.clear()
+    if old and old != raw:
+        revoke_token(uow().write(), old)
+    session["sid"] = raw
+    g.pop("principal", None)
+
+
+def begin_web_session(principal_field: str, account_id: int, *, token: str | None = None) -> None:
+    """Sign in an account that has just been created (``principal_field``: 'learner_id' or 'staff_id'),
+    with ``token`` when the service already issued a web token, else with a fresh one."""
+    days = settings().token_ttl_days
+    raw = token or issue_token(uow().write(), kind="web", days=days, **{principal_field: account_id})
+    _rotate(raw)
+    audit.record(uow(), f"{principal_field.split('_')[0]}:{account_id}", "login", "web")
+
+
+def page_login(*, nip: str | None = None, username: str | None = None, password: str) -> Learner | Staff:
+    """Throttle, check the password and rotate the web session, for every login form.
+
+    Raises :class:`~quiz_server.services.errors.RateLimited` or
+    :class:`~quiz_server.services.errors.InvalidCredentials`.
+    """
+    throttle_login(nip if nip is not None else username or "")
+    raw, account = accounts.login(
+        uow(), nip=nip, username=username, password=password, token_days=settings().token_ttl_days, kind="web"
+    )
+    _rotate(raw)
+    return account
+
+
+def end_web_session(who: Principal | None) -> None:
+    sid = session.get("sid")
+    if sid:
+        revoke_token(uow().write(), sid)  # the row is the session: without it the old cookie is worthless
+        audit.record(uow(), who.key if who else "anonymous", "logout", "web")
+    session.clear()
+    g.pop("principal", None)
+
+
+def throttle(key: str, limit: int, window_seconds: int) -> None:
+    """Count one event against a rate limit in a unit of work of its own, committed even when the
+    limit refuses this request (or the request fails later), so refusals cannot be retried for free."""
+    with UnitOfWork(db.handles(current_app), origin_ip=request.remote_addr) as own:
+        try:
+            try:
+                ratelimit.hit(own, key, limit, window_seconds)
+            except IntegrityError:
+                # A room arriving at once from one NAT address: on PostgreSQL a concurrent first hit
+                # of the same window may insert the row first. Count once more against it.
+                own.rollback()
+                ratelimit.hit(own, key, limit, window_seconds)
+        finally:
+            own.commit()
+
+
+def throttle_login(account_key: str) -> None:
+    """Login budget shared by the API and every login page, so switching channels buys no guesses."""
+    limit, window = current_app.config["RATE_LIMIT_LOGIN"]
+    # A whole workshop room may share one NAT address: the per-address budget is generous.
+    factor = current_app.config["RATE_LIMIT_LOGIN_ADDRESS_FACTOR"]
+    throttle(f"login-ip:{request.remote_addr}", limit * factor, window)
+    throttle(f"login-acct:{account_key}", limit, window)
+
+
+def throttle_registration() -> None:
+    limit, window = current_app.config["RATE_LIMIT_REGISTER"]
+    throttle(f"register:{request.remote_addr}", limit, window)
