@@ -15,9 +15,10 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(learner.bp)
 
-    from quiz_server.views import admin_reports, hr, staff
+    from quiz_server.views import admin_reports, hr, item_stats, staff
 
     app.register_blueprint(staff.bp)
+    app.register_blueprint(item_stats.bp)
     app.register_blueprint(hr.bp)
     app.register_blueprint(admin_reports.bp)
 

@@ -64,6 +64,8 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("/hr/peserta", only({H: 200, OH: 200}, anon=302)),  # admin: /admin/laporan
     ("/hr/unduh.csv", only({H: 200, OH: 200}, anon=302)),  # admin: /admin/laporan
     ("/admin/laporan", only({AD: 200}, anon=302)),
+    ("/staf/analisis-soal", only({T: 200, OT: 200, AD: 200}, anon=302)),
+    ("/staf/analisis-soal.csv", only({T: 200, OT: 200, AD: 200}, anon=302)),
 ]
 
 
