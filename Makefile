@@ -16,11 +16,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/netralitas up
 
-## Set up, lint and run the whole test suite (two pytest workers: most tests wait on servers).
+## Set up, lint and run the whole test suite (three pytest workers on two cores: most tests wait on servers).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 3
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
