@@ -349,7 +349,8 @@ def test_closing_records_one_scored_attempt_per_answering_participant(uow, make)
     assert by_learner[c.id]["attempt_id"] is None and by_learner[a.id]["attempt_id"] == rows[a.id].id
 
 
-def test_a_room_past_its_window_is_closed_on_the_trainers_next_look(uow, make):
+def expired_room(uow, make):
+    """A live room whose one learner answered its first question right, then whose time ran out."""
     trainer = trainer_of(make)
     ws = create(uow, trainer)
     learner = make.learner()
@@ -360,6 +361,11 @@ def test_a_room_past_its_window_is_closed_on_the_trainers_next_look(uow, make):
     past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     uow.write().execute(update(Workshop).where(Workshop.id == ws.id).values(closes_at=past))
     uow.commit()
+    return trainer, ws, learner, right
+
+
+def test_a_room_past_its_window_is_closed_on_the_trainers_next_look(uow, make):
+    trainer, ws, learner, right = expired_room(uow, make)
     with pytest.raises(WorkshopClosed):
         workshops.find_by_code(uow, ws.join_code)
     with pytest.raises(WorkshopClosed):
@@ -374,16 +380,7 @@ def test_a_room_past_its_window_is_closed_on_the_trainers_next_look(uow, make):
 
 
 def test_closing_a_room_past_its_window_succeeds_and_records_the_answers(uow, make):
-    trainer = trainer_of(make)
-    ws = create(uow, trainer)
-    learner = make.learner()
-    join(uow, learner, ws)
-    act(uow, trainer, ws, "next")
-    right, _ = room_key(uow, ws, 0)
-    answer(uow, learner, ws, 0, right)
-    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    uow.write().execute(update(Workshop).where(Workshop.id == ws.id).values(closes_at=past))
-    uow.commit()
+    trainer, ws, _, _ = expired_room(uow, make)
     closed = workshops.control(uow, trainer, ws.id, "close")  # not a 409: the close is what was asked
     uow.commit()
     assert closed.status == "closed"
