@@ -22,7 +22,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(hr.bp)
     app.register_blueprint(admin_reports.bp)
 
-    from quiz_server.views import trainer, trainer_board, workshop  # noqa: F401  (trainer_board adds to trainer.bp)
+    from quiz_server.views import (  # noqa: F401  (trainer_board adds to trainer.bp)
+        trainer,
+        trainer_board,
+        trainer_notes,
+        workshop,
+    )
 
     app.register_blueprint(trainer.bp)
+    app.register_blueprint(trainer_notes.bp)
     app.register_blueprint(workshop.bp)

@@ -60,6 +60,7 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("/pelatih/lokakarya/{workshop}/hasil", only({T: 200, OT: 404, AD: 404}, anon=302)),
     ("/pelatih/lokakarya/{workshop}/papan", only({T: 200, OT: 404, AD: 404}, anon=302)),
     ("/pelatih/lokakarya/{workshop}/laporan.csv", only({T: 200, OT: 404, AD: 404}, anon=302)),
+    ("/pelatih/catatan", only({T: 200, OT: 200, AD: 200}, anon=302)),
     ("/hr/", only({H: 200, OH: 200}, anon=302)),  # admin: /admin/laporan
     ("/hr/peserta", only({H: 200, OH: 200}, anon=302)),  # admin: /admin/laporan
     ("/hr/unduh.csv", only({H: 200, OH: 200}, anon=302)),  # admin: /admin/laporan
