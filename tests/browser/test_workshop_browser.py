@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,7 +52,6 @@ def _join(page, url: str, code: str, name: str) -> None:
 
 
 def test_live_workshop_with_three_phones(room_site, browser):
-    started = time.monotonic()
     url = room_site.url
     with db.unit_of_work(room_site.app) as uow:
         accounts.create_staff(uow, username="widyaiswara", role="trainer", password=TRAINER_PASSWORD, instansi_id=None)
@@ -134,4 +132,3 @@ def test_live_workshop_with_three_phones(room_site, browser):
     for ctx, _ in phones:
         ctx.close()
     trainer_ctx.close()
-    assert time.monotonic() - started < 40
