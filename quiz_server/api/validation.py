@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -12,29 +10,8 @@ from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from netralitas.errors import BadRequest, InvalidInput, UnsupportedMediaType
 
-# route key "METHOD /path" -> documentation used by meta.openapi()
+# route key "METHOD /path" -> documentation used by meta.openapi(); filled by api.endpoint.endpoint
 ROUTES: dict[str, dict[str, Any]] = {}
-
-
-def document(
-    method: str,
-    path: str,
-    summary: str,
-    *,
-    body: type[BaseModel] | None = None,
-    responses: dict[int, str] | None = None,
-    auth: bool = True,
-) -> Callable:
-    def wrap(view: Callable) -> Callable:
-        ROUTES[f"{method} {path}"] = {
-            "summary": summary,
-            "body": body,
-            "responses": responses or {200: "OK"},
-            "auth": auth,
-        }
-        return view
-
-    return wrap
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
@@ -56,14 +33,3 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
             code="validation_error",
             fields=[{"field": ".".join(str(p) for p in e["loc"]), "type": e["type"]} for e in exc.errors()[:20]],
         ) from None
-
-
-def with_body(model: type[BaseModel]) -> Callable:
-    def wrap(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def inner(*args, **kwargs):
-            return view(parse_body(model), *args, **kwargs)
-
-        return inner
-
-    return wrap
