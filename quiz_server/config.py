@@ -37,9 +37,11 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # set True behind HTTPS (docs/deploy.md)
     TOKEN_TTL_DAYS = 30
-    # (events, window seconds). Login: per account, and 3x that per address. Registration: per
-    # address, generous because a whole workshop room may share one NAT address.
-    RATE_LIMIT_LOGIN = (10, 60)
+    # (events, window seconds): up to `events` at once, refilled smoothly over the window
+    # (services/ratelimit.py). Login: per account 10 at once, then one per 90 s; per address 20x
+    # that. Registration: per address, generous because a whole workshop room may share one NAT
+    # address.
+    RATE_LIMIT_LOGIN = (10, 900)
     RATE_LIMIT_LOGIN_ADDRESS_FACTOR = 20
     RATE_LIMIT_REGISTER = (300, 300)
     JSON_SORT_KEYS = False

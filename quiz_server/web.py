@@ -126,7 +126,7 @@ def throttle(key: str, limit: int, window_seconds: int) -> None:
                 ratelimit.hit(own, key, limit, window_seconds)
             except IntegrityError:
                 # A room arriving at once from one NAT address: on PostgreSQL a concurrent first hit
-                # of the same window may insert the row first. Count once more against it.
+                # of the same key may insert the row first. Count once more against it.
                 own.rollback()
                 ratelimit.hit(own, key, limit, window_seconds)
         finally:

@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from quiz_server.models.attempt import Attempt, IdempotencyRecord
-from quiz_server.models.audit import AuditEvent, RateCounter
+from quiz_server.models.audit import AuditEvent, RateBucket
 from quiz_server.models.base import Base
 from quiz_server.models.certificate import Certificate
 from quiz_server.models.exercise import ExerciseSubmission
@@ -24,7 +24,7 @@ __all__ = [
     "Participant",
     "Question",
     "Quiz",
-    "RateCounter",
+    "RateBucket",
     "RosterEntry",
     "Rule",
     "Staff",

@@ -1,10 +1,10 @@
-"""Audit log and the shared rate-limit counters (both live in the database, not in a process)."""
+"""Audit log and the shared rate-limit buckets (both live in the database, not in a process)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String
+from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from quiz_server.models.base import Base, utcnow
@@ -22,9 +22,10 @@ class AuditEvent(Base):
     detail: Mapped[dict | None]
 
 
-class RateCounter(Base):
-    __tablename__ = "rate_counters"
+class RateBucket(Base):
+    """One rate-limit key's GCRA bucket (services/ratelimit.py): when it would be empty again."""
+
+    __tablename__ = "rate_buckets"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    window: Mapped[int] = mapped_column(primary_key=True)
-    count: Mapped[int] = mapped_column(default=0)
+    tat: Mapped[float] = mapped_column(Float, index=True)  # Unix time, seconds

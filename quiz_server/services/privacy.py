@@ -15,9 +15,9 @@ from sqlalchemy import Table, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from quiz_server.config import Settings
-from quiz_server.models import Attempt, AuditEvent, IdempotencyRecord, Learner, Token
+from quiz_server.models import Attempt, AuditEvent, IdempotencyRecord, Learner, RateBucket, Token
 from quiz_server.models.base import Base, utcnow
-from quiz_server.services import audit
+from quiz_server.services import audit, ratelimit
 from quiz_server.services.errors import LearnerNotFound
 from quiz_server.uow import UnitOfWork
 
@@ -137,6 +137,8 @@ def purge(uow: UnitOfWork, settings: Settings, now: dt.datetime | None = None, d
         )
         or 0,
         "expired_tokens": s.scalar(select(func.count()).select_from(Token).where(Token.expires_at < now)) or 0,
+        "rate_buckets": s.scalar(select(func.count()).select_from(RateBucket).where(RateBucket.tat < now.timestamp()))
+        or 0,
     }
     if dry_run:
         return counts
@@ -146,6 +148,7 @@ def purge(uow: UnitOfWork, settings: Settings, now: dt.datetime | None = None, d
     w.execute(delete(AuditEvent).where(AuditEvent.at < audit_cutoff))
     w.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < idem_cutoff))
     w.execute(delete(Token).where(Token.expires_at < now))
+    ratelimit.purge_expired(uow, now.timestamp())
     audit.record(uow, "purge", "retention_purge", None, **counts)
     return counts
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from netralitas.errors import Conflict, InvalidInput, InvalidNIP
 from quiz_server import db
-from quiz_server.models import AuditEvent, Learner, Token
+from quiz_server.models import AuditEvent, Learner, RateBucket, Token
 from quiz_server.services import accounts, ratelimit
 from quiz_server.services.errors import InvalidCredentials, LearnerExists, RateLimited, UnknownInstansi
 from quiz_server.uow import UnitOfWork
@@ -107,12 +107,43 @@ def test_staff_usernames_are_unique(uow):
     assert exc.value.code == "user_exists"
 
 
-def test_rate_limit_counts_and_refuses_past_the_limit(app, uow):
+T0 = 1_800_000_000.0  # an explicit clock: these tests never depend on when they run
+
+
+def test_rate_limit_allows_a_burst_then_refuses_with_the_wait(app, uow):
     for _ in range(3):
-        ratelimit.hit(uow, "login-acct:x", 3, 60)
+        ratelimit.hit(uow, "login-acct:x", 3, 60, now=T0)
     with pytest.raises(RateLimited) as exc:
-        ratelimit.hit(uow, "login-acct:x", 3, 60)
-    assert 1 <= exc.value.extra["retry_after"] <= 60
+        ratelimit.hit(uow, "login-acct:x", 3, 60, now=T0 + 1)
+    assert exc.value.extra["retry_after"] == 19  # one event refills every 60 / 3 = 20 s
+    ratelimit.hit(uow, "login-acct:y", 3, 60, now=T0 + 1)  # other keys keep their own budget
+
+
+def test_rate_limit_refills_smoothly_with_no_window_boundary(app, uow):
+    for _ in range(3):
+        ratelimit.hit(uow, "k", 3, 60, now=T0 + 59)
+    # A fixed window would hand the whole budget back at T0 + 60; the bucket gives back one per 20 s.
+    with pytest.raises(RateLimited):
+        ratelimit.hit(uow, "k", 3, 60, now=T0 + 61)
+    ratelimit.hit(uow, "k", 3, 60, now=T0 + 79)
+    with pytest.raises(RateLimited):
+        ratelimit.hit(uow, "k", 3, 60, now=T0 + 80)
+
+
+def test_a_refused_event_does_not_spend_the_budget(app, uow):
+    ratelimit.hit(uow, "k", 1, 10, now=T0)
+    for second in range(1, 10):  # a client hammering through the wait gains nothing and loses nothing
+        with pytest.raises(RateLimited) as exc:
+            ratelimit.hit(uow, "k", 1, 10, now=T0 + second)
+        assert exc.value.extra["retry_after"] == 10 - second
+    ratelimit.hit(uow, "k", 1, 10, now=T0 + 10)
+
+
+def test_refilled_buckets_are_purged_and_live_ones_kept(app, uow):
+    ratelimit.hit(uow, "old", 10, 60, now=T0)
+    ratelimit.hit(uow, "new", 10, 60, now=T0 + 100)
+    assert ratelimit.purge_expired(uow, now=T0 + 50) == 1
+    assert uow.write().scalars(select(RateBucket.key)).all() == ["new"]
 
 
 def test_a_unit_of_work_left_without_commit_rolls_back(app, make):
