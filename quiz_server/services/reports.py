@@ -29,6 +29,7 @@ from sqlalchemy import (
     false,
     func,
     inspect,
+    literal,
     select,
     table,
     text,
@@ -163,7 +164,8 @@ def per_learner(f: Filters, quiz_ids: list[str], zone: ZoneInfo, *, scoped: bool
     """
     if len(quiz_ids) > 62:
         raise Misconfigured("Laporan mendukung paling banyak 62 kuis.", code="too_many_quizzes")
-    bit = case({q: 1 << i for i, q in enumerate(quiz_ids)}, value=Attempt.quiz_id, else_=0)
+    # With no quiz loaded yet, CASE would have no WHEN (a syntax error): every attempt counts as no bit.
+    bit = case({q: 1 << i for i, q in enumerate(quiz_ids)}, value=Attempt.quiz_id, else_=0) if quiz_ids else literal(0)
     where = _period(f, zone)
     if scoped:
         # Only learners on this roster: a range scan of the index per person, not the whole table.

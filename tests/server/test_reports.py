@@ -504,3 +504,17 @@ def test_national_view_shows_aggregates_only_and_hides_small_groups(live):
     assert data["min_group"] == 5
     assert not any(nip in r.text for nip, *_ in big)  # aggregates only: no NIP, no person's name
     assert hr.get("/api/v1/reports/national").status_code == 403
+
+
+def test_a_report_before_any_content_is_loaded_counts_nothing(tmp_path):
+    """A fresh database with agencies but no quizzes yet: the report says so in numbers, no SQL error."""
+    env = {**os.environ, "NETRALITAS_INSTANCE": str(tmp_path / "instance")}
+    env.pop("DATABASE_URL", None)
+    (tmp_path / "instansi.csv").write_text("id,name\nkab-uji,Kabupaten Uji\n", encoding="utf-8")
+    run = lambda *a: subprocess.run([str(BIN / "netralitas"), *a], env=env, capture_output=True, text=True, timeout=120)  # noqa: E731
+    assert run("instansi", "import", str(tmp_path / "instansi.csv")).returncode == 0
+    out = tmp_path / "kosong.json"
+    done = run("report", "completion", "--instansi", "kab-uji", "--format", "json", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    totals = __import__("json").loads(out.read_text())["totals"]
+    assert totals["roster"] == totals["semua_modul_lulus"] == totals["tersertifikasi"] == 0
