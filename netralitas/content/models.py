@@ -107,6 +107,45 @@ class QuizSettings(Strict):
     time_limit_minutes: int = Field(ge=1, le=600)
 
 
+class ReviewWhen(StrEnum):
+    """When a learner sees one part of a submitted attempt's feedback (docs/architecture.md)."""
+
+    IMMEDIATELY = "immediately"  # on every submitted attempt
+    AFTER_PASSING = "after_passing"  # once one of the learner's attempts of this quiz passed
+    WHEN_CLOSED = "when_closed"  # once the quiz is closed for the learner: passed, or attempts used up
+    NEVER = "never"
+
+
+class Review(Strict):
+    """Review options, as Moodle has them: per feedback part, when the learner sees it.
+
+    Applied by the server each time a result is read, to every attempt of the quiz. Questions left
+    unanswered never show their correct choice or explanation, whatever is set here.
+    """
+
+    correctness: ReviewWhen = Field(default=ReviewWhen.IMMEDIATELY, description="Whether each answer was right")
+    rules: ReviewWhen = Field(default=ReviewWhen.IMMEDIATELY, description="The rules each question cites")
+    explanation: ReviewWhen = Field(default=ReviewWhen.WHEN_CLOSED, description="The question's explanation")
+    correct_choice: ReviewWhen = Field(default=ReviewWhen.WHEN_CLOSED, description="The correct choice(s)")
+
+
+class CertificationTrack(StrEnum):
+    """What a learner must pass, on the server's own records, to be certified (docs/certificates.md)."""
+
+    QUIZZES = "quizzes"  # every module's quiz at or above quiz.pass_percent
+    QUIZZES_AND_EXERCISES = "quizzes_and_exercises"  # and every module's exercise at exercise_pass_percent
+
+
+class Certification(Strict):
+    """The certification rule. The quiz server applies it and issues certificates itself."""
+
+    track: CertificationTrack = Field(
+        default=CertificationTrack.QUIZZES,
+        description="quizzes: every module's quiz passed; quizzes_and_exercises: also every module's "
+        "notebook exercise at or above exercise_pass_percent of its maximum (scores pushed by a grader)",
+    )
+
+
 class ModuleRef(Strict):
     id: Id
     dir: Text = Field(description="Folder under content/modules/")
@@ -124,6 +163,10 @@ class Course(Strict):
     certificate_validity_months: int = Field(ge=1)
     exercise_pass_percent: int = Field(ge=1, le=100)
     quiz: QuizSettings
+    review: Review = Field(default_factory=Review, description="When learners see feedback, key and explanation")
+    certification: Certification = Field(
+        default_factory=Certification, description="The rule the quiz server certifies by"
+    )
     modules: list[ModuleRef] = Field(min_length=1)
 
 
