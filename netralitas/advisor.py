@@ -1,6 +1,7 @@
 """Cek Tindakan: from a few answers about a situation to a likely classification.
 
-Nothing here hard-codes a legal conclusion; everything comes from the content:
+Nothing here hard-codes a legal conclusion; everything comes from the learner bundle (the rule
+catalogue and the worked cases, never the question bank):
 
 - The acts a learner can choose are the items of the SKB Netralitas 2022
   matrices in the rule catalogue (the official list of neutrality breaches,
@@ -23,7 +24,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from netralitas import labels
-from netralitas.content.models import Case, Confidence, LoadedCourse, Rule, SanctionKind, VerdictKind
+from netralitas.content.bundle import LearnerCourse
+from netralitas.content.models import Case, Confidence, Rule, SanctionKind, VerdictKind
 
 ACT_INSTRUMENT = "SKB Netralitas 2022"
 
@@ -110,7 +112,7 @@ def in_force(rule: Rule, day: dt.date) -> bool:
     return (start is None or start <= day) and (end is None or day <= end)
 
 
-def acts(course: LoadedCourse, place: str = "semua") -> list[Rule]:
+def acts(course: LearnerCourse, place: str = "semua") -> list[Rule]:
     """The matrix items matching ``place``, in catalogue order; all items when nothing matches."""
     items = [r for r in course.rules.values() if _is_act(r)]
     words = PLACES[place][1]
@@ -120,7 +122,7 @@ def acts(course: LoadedCourse, place: str = "semua") -> list[Rule]:
     return hits or items
 
 
-def _cases(course: LoadedCourse) -> list[Case]:
+def _cases(course: LearnerCourse) -> list[Case]:
     return [c for m in course.modules for c in m.cases.cases]
 
 
@@ -128,7 +130,7 @@ def _is_act(rule: Rule) -> bool:
     return rule.instrument == ACT_INSTRUMENT and rule.article != "Keseluruhan keputusan"
 
 
-def _findings(course: LoadedCourse, act: Rule, similar: list[Case], day: dt.date) -> list[Finding]:
+def _findings(course: LearnerCourse, act: Rule, similar: list[Case], day: dt.date) -> list[Finding]:
     backing: dict[VerdictKind, list[Rule]] = defaultdict(list)
     own = _LEVEL.get(act.sanction.kind)
     if own:
@@ -153,7 +155,7 @@ def _findings(course: LoadedCourse, act: Rule, similar: list[Case], day: dt.date
     return sorted(out, key=lambda f: (f.from_cases, list(VerdictKind).index(f.verdict)))
 
 
-def assess(course: LoadedCourse, act_id: str, status: str = "pns", day: dt.date | None = None) -> Assessment:
+def assess(course: LearnerCourse, act_id: str, status: str = "pns", day: dt.date | None = None) -> Assessment:
     day = day or dt.date.today()
     act = course.rules[act_id]
     own = _LEVEL.get(act.sanction.kind)
@@ -170,7 +172,7 @@ def assess(course: LoadedCourse, act_id: str, status: str = "pns", day: dt.date 
     return out
 
 
-def _add_notes(course: LoadedCourse, out: Assessment, status: str, day: dt.date) -> None:
+def _add_notes(course: LearnerCourse, out: Assessment, status: str, day: dt.date) -> None:
     act = out.act
     if not in_force(act, day):
         out.notes.append(

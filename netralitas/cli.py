@@ -156,7 +156,19 @@ def content_schema(path: Path, check: bool) -> None:
 
 @main.group(cls=PluginGroup)
 def build() -> None:
-    """Bangun notebook peserta (dan tugas) dari konten."""
+    """Bangun notebook peserta dan bundel peserta (dan tugas) dari konten."""
+
+
+def _learner_view(path: Path):
+    """The learner side of the content at ``path``: what notebooks and the learner bundle may hold."""
+    from netralitas.content.bundle import learner_view
+    from netralitas.content.loader import load_course
+    from netralitas.errors import ContentError
+
+    try:
+        return learner_view(load_course(path))
+    except ContentError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 @build.command("notebooks")
@@ -169,18 +181,55 @@ def build() -> None:
     help="Folder tujuan.",
 )
 @content_path
+@friendly
 def build_notebooks(path: Path, out: Path, check: bool) -> None:
-    """Tulis notebook 00-mulai dan satu notebook per modul dari konten di PATH."""
-    from netralitas import notebooks
-    from netralitas.content.loader import load_course
-    from netralitas.errors import ContentError
+    """Tulis notebook 00-mulai, satu notebook per modul, dan bundel peserta (OUT/bundle/) dari konten di PATH.
 
-    try:
-        stale = notebooks.write(load_course(path), out, check=check)
-    except ContentError as exc:
-        raise click.ClickException(exc.message) from None
+    Notebook hanya memuat materi dan sel widget; widget membaca bundel peserta, yang tidak berisi
+    bank soal, kunci, atau jawaban latihan. Soal kuis datang dari server saat dikerjakan.
+    """
+    from netralitas import notebooks
+    from netralitas.content import bundle
+
+    learner = _learner_view(path)
+    stale = notebooks.write(learner, out, check=check) + bundle.write(learner, out / "bundle", check=check)
     if check and stale:
-        raise click.ClickException(
-            "Notebook usang: " + ", ".join(p.name for p in stale) + ". Jalankan: netralitas build notebooks"
-        )
-    click.echo("Notebook mutakhir." if check else f"{len(stale)} notebook diperbarui di {out}.")
+        names = ", ".join(p.relative_to(out).as_posix() for p in stale)
+        raise click.ClickException(f"Notebook usang: {names}. Jalankan: netralitas build notebooks")
+    click.echo("Notebook mutakhir." if check else f"{len(stale)} berkas notebook dan bundel diperbarui di {out}.")
+
+
+@build.command("learner-bundle")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder tujuan (kosong atau bundel lama).",
+)
+@click.option("--check", is_flag=True, help="Gagal bila bundel di OUT usang; tidak menulis apa pun.")
+@content_path
+@friendly
+def build_learner_bundle(path: Path, out: Path, check: bool) -> None:
+    """Tulis bundel peserta ke OUT: semua yang dibutuhkan kernel peserta, tanpa kunci jawaban.
+
+    Isinya: bundle.json (manifes: versi konten, keadaan hukum, data kursus, sidik setiap berkas),
+    rules.json (katalog aturan tanpa catatan pelatih) dan modules/*.json (materi dan studi kasus
+    tanpa catatan pelatih). Tidak berisi bank soal, pilihan, tanda jawaban benar, penjelasan soal,
+    jawaban latihan, jawaban model, atau rubrik. Arahkan NETRALITAS_LEARNER_BUNDLE ke OUT.
+    """
+    from netralitas.content import bundle
+
+    learner = _learner_view(path)
+    stale = bundle.write(learner, out, check=check)
+    if check:
+        if stale:
+            names = ", ".join(p.relative_to(out).as_posix() for p in stale)
+            raise click.ClickException(f"Bundel peserta usang: {names}. Jalankan: netralitas build learner-bundle")
+        click.echo("Bundel peserta mutakhir.")
+        return
+    n_cases = sum(len(mod.cases.cases) for mod in learner.modules)
+    click.echo(
+        f"Bundel peserta ditulis ke {out} ({len(stale)} berkas diperbarui): {len(learner.modules)} modul, "
+        f"{len(learner.rules)} aturan, {n_cases} kasus; versi {learner.course.content_version}, keadaan hukum per "
+        f"{learner.course.legal_state_date:%d-%m-%Y}. Tanpa bank soal, kunci, dan jawaban latihan."
+    )

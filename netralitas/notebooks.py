@@ -3,8 +3,10 @@
 Each step appends a few cells to a :class:`Page`. Markdown is short Indonesian
 text or the lesson itself; code cells are one-liners that build a widget, so a
 learner never has to read or type code (Voila hides them; JupyterLab shows them
-collapsed). Nothing here reads the question bank or the graded exercises: quiz
-questions come from the server at run time, so no notebook can carry a key.
+collapsed). The builder gets only the learner view of the course
+(:class:`~netralitas.content.bundle.LearnerCourse`, the same as the learner bundle), which has no
+question bank and no exercises: quiz questions come from the server at run time, so no notebook
+can carry a key.
 The output is deterministic (stable cell ids, no timestamps) so
 ``netralitas build notebooks --check`` can compare it byte for byte.
 """
@@ -20,7 +22,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from netralitas import advisor, election
-from netralitas.content.models import LoadedCourse, Module
+from netralitas.content.bundle import LearnerCourse, LearnerModule
 
 START = "00-mulai"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
@@ -33,8 +35,8 @@ HOW_TO = (
 @dataclass
 class Page:
     name: str
-    course: LoadedCourse
-    module: Module | None = None
+    course: LearnerCourse
+    module: LearnerModule | None = None
     cells: list = field(default_factory=list)
 
     def markdown(self, key: str, text: str) -> None:
@@ -48,11 +50,11 @@ class Page:
 Step = Callable[[Page], None]
 
 
-def notebook_name(module: Module) -> str:
+def notebook_name(module: LearnerModule) -> str:
     return module.ref.dir
 
 
-def _number(course: LoadedCourse, module: Module) -> int:
+def _number(course: LearnerCourse, module: LearnerModule) -> int:
     return course.modules.index(module) + 1
 
 
@@ -216,7 +218,7 @@ def to_notebook(page: Page) -> nbformat.NotebookNode:
     return nb
 
 
-def build(course: LoadedCourse) -> dict[str, str]:
+def build(course: LearnerCourse) -> dict[str, str]:
     """File name -> notebook text, for the start notebook and every module."""
     pages = [Page(START, course)] + [Page(notebook_name(m), course, m) for m in course.modules]
     out = {}
@@ -229,7 +231,7 @@ def build(course: LoadedCourse) -> dict[str, str]:
     return out
 
 
-def write(course: LoadedCourse, folder: Path, *, check: bool = False) -> list[Path]:
+def write(course: LearnerCourse, folder: Path, *, check: bool = False) -> list[Path]:
     """Write the notebooks (or only compare them when ``check``); return the files that were stale."""
     stale = []
     for name, text in build(course).items():

@@ -61,6 +61,9 @@ _ENV: dict[str, tuple[str, Any]] = {
     "DATABASE_URL": ("DATABASE_URL", str),
     "NETRALITAS_SECRET_KEY": ("SECRET_KEY", str),
     "NETRALITAS_CONTENT": ("CONTENT_PATH", str),
+    # An agency's own question bank kept outside the repository (docs/deploy.md); wins over
+    # NETRALITAS_CONTENT because it comes later.
+    "NETRALITAS_BANK": ("CONTENT_PATH", str),
     "NETRALITAS_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
     "NETRALITAS_PROXY_HOPS": ("PROXY_HOPS", int),
     "NETRALITAS_RATE_LIMIT_LOGIN": ("RATE_LIMIT_LOGIN", lambda v: tuple(int(x) for x in v.split("/"))),

@@ -4,6 +4,10 @@ Loading is a pipeline of small steps: parse each file, validate it against its
 model, then cross-check the whole course (rule ids, choice counts, evidence).
 Every problem becomes one :class:`Problem` naming the file, the item id and the
 fix, so an author can act on each line without reading a traceback.
+
+Only the server, the graders and the builds read the full content (:func:`load_course`).
+Learner kernels read the learner bundle (:func:`load_learner_bundle`, from
+``netralitas.content.bundle``), which holds no question bank and no answer.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from netralitas import scoring
 from netralitas.content import models as m
+from netralitas.content.bundle import load_learner_bundle as load_learner_bundle  # the learner side's loader
 from netralitas.errors import ContentError
 
 

@@ -2,6 +2,8 @@
 
 Every widget exposes its controls as attributes (``quiz(...).start_button``,
 ``.checks``, ``.submit_button`` ...) so tests and trainers can drive it from Python.
+Content comes only from the learner bundle (``netralitas.widgets.common.course()``,
+``$NETRALITAS_LEARNER_BUNDLE``) and the quiz server's API; no widget reads ``content/``.
 """
 
 from __future__ import annotations

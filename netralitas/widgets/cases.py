@@ -9,12 +9,13 @@ from __future__ import annotations
 import ipywidgets as w
 
 from netralitas import labels
-from netralitas.content.models import Case, LoadedCourse, VerdictKind
+from netralitas.content.bundle import LearnerCourse
+from netralitas.content.models import Case, VerdictKind
 from netralitas.widgets.common import course, esc, full, heading, note, paragraphs, rule_list, safe, show
 
 
 class CaseExplorer(w.VBox):
-    def __init__(self, module_id: str, loaded: LoadedCourse | None = None) -> None:
+    def __init__(self, module_id: str, loaded: LearnerCourse | None = None) -> None:
         self.course = loaded or course()
         self.module = self.course.module(module_id)
         self.last_error: Exception | None = None

@@ -7,14 +7,14 @@ import datetime as dt
 import ipywidgets as w
 
 from netralitas import advisor, labels
-from netralitas.content.models import LoadedCourse
+from netralitas.content.bundle import LearnerCourse
 from netralitas.widgets.common import course, esc, full, heading, labelled, note, rule_list, safe, show
 
 _SHORT = {"pns": "PNS", "pppk": "PPPK", "non_asn": "Non-ASN"}
 
 
 class CekTindakan(w.VBox):
-    def __init__(self, loaded: LoadedCourse | None = None) -> None:
+    def __init__(self, loaded: LearnerCourse | None = None) -> None:
         self.course = loaded or course()
         self.last_error: Exception | None = None
         self.status = w.ToggleButtons(

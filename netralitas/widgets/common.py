@@ -1,4 +1,4 @@
-"""What every widget shares: the course, the client, small HTML helpers and safe button handlers."""
+"""What every widget shares: the learner bundle, the client, small HTML helpers and safe button handlers."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import ipywidgets as w
 
 from netralitas import labels
 from netralitas.client import ClientError, QuizClient
-from netralitas.content.loader import load_course
-from netralitas.content.models import Confidence, LoadedCourse, Rule
+from netralitas.content.bundle import LearnerCourse, load_learner_bundle
+from netralitas.content.models import Confidence, Rule
 
 log = logging.getLogger("netralitas.widgets")
 
@@ -25,18 +25,27 @@ def full() -> w.Layout:
     return w.Layout(width="calc(100% - 8px)", max_width="46rem")
 
 
-def content_path() -> Path:
-    return Path(os.environ.get("NETRALITAS_CONTENT") or Path(__file__).resolve().parents[2] / "content")
+# The bundle the committed notebooks read (written by `netralitas build notebooks`).
+DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "notebooks" / "bundle"
+
+
+def bundle_path() -> Path:
+    """``$NETRALITAS_LEARNER_BUNDLE``, else the bundle beside the kit's notebooks (notebooks/bundle/)."""
+    return Path(os.environ.get("NETRALITAS_LEARNER_BUNDLE") or DEFAULT_BUNDLE)
 
 
 @functools.cache
-def _course_at(path: str) -> LoadedCourse:
-    return load_course(path)
+def _bundle_at(path: str) -> LearnerCourse:
+    return load_learner_bundle(path)
 
 
-def course() -> LoadedCourse:
-    """The course from ``$NETRALITAS_CONTENT`` (default: the kit's content/), loaded once per kernel."""
-    return _course_at(str(content_path()))
+def course() -> LearnerCourse:
+    """The learner bundle (lessons, cases, rules; no question bank, no answers), loaded once per kernel.
+
+    Widgets never read ``content/``: :func:`load_learner_bundle` refuses a full content folder,
+    so a kernel pointed at one stops with an Indonesian message instead of holding the keys.
+    """
+    return _bundle_at(str(bundle_path()))
 
 
 def client() -> QuizClient:

@@ -7,12 +7,12 @@ import datetime as dt
 import ipywidgets as w
 
 from netralitas import election, labels
-from netralitas.content.models import LoadedCourse
+from netralitas.content.bundle import LearnerCourse
 from netralitas.widgets.common import course, esc, heading, labelled, note, rule_list
 
 
 class ElectionCalendar(w.VBox):
-    def __init__(self, loaded: LoadedCourse | None = None, determination: dt.date | None = None) -> None:
+    def __init__(self, loaded: LearnerCourse | None = None, determination: dt.date | None = None) -> None:
         self.course = loaded or course()
         self.rule = self.course.rules.get(election.WINDOW_RULE)
         self.determination = w.DatePicker(value=determination or dt.date(2024, 9, 22))

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ipywidgets as w
 
 from netralitas import labels
-from netralitas.content.models import LoadedCourse, Rule, SanctionKind
+from netralitas.content.bundle import LearnerCourse
+from netralitas.content.models import Rule, SanctionKind
 from netralitas.widgets.common import course, esc, full, heading
 
 
-def rule_topics(loaded: LoadedCourse) -> dict[str, set[str]]:
+def rule_topics(loaded: LearnerCourse) -> dict[str, set[str]]:
     """Topic -> rule ids, taken from the cases that cite each rule (rules carry no topics themselves)."""
     out: dict[str, set[str]] = {}
     for module in loaded.modules:
@@ -20,7 +21,7 @@ def rule_topics(loaded: LoadedCourse) -> dict[str, set[str]]:
 
 
 class SanctionExplorer(w.VBox):
-    def __init__(self, loaded: LoadedCourse | None = None) -> None:
+    def __init__(self, loaded: LearnerCourse | None = None) -> None:
         self.course = loaded or course()
         self.topics = rule_topics(self.course)
         rules = list(self.course.rules.values())

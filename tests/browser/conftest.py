@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CONTENT
+from tests.notebooks.conftest import build_bundle
 from tests.server.conftest import Live, start_live
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -23,6 +25,12 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Live]:
     yield from start_live(tmp_path, f"sqlite:///{tmp_path / 'quiz.sqlite'}")
+
+
+@pytest.fixture(scope="session")
+def learner_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The learner bundle of content/, built once per session: what the notebooks' widgets read."""
+    return build_bundle(CONTENT, tmp_path_factory.mktemp("bundle") / "real")
 
 
 @pytest.fixture(scope="session")

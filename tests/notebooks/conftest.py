@@ -1,4 +1,5 @@
-"""Live quiz servers (one that can be stopped and started on the same port), fast clients, a lossy proxy."""
+"""Learner bundles, live quiz servers (one that can be stopped and started on the same port), fast clients,
+a lossy proxy."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from werkzeug.serving import make_server
 
+from netralitas.cli import main
 from netralitas.client import QuizClient
 from quiz_server import create_app
 from quiz_server.cli import prepare
@@ -18,6 +21,24 @@ from tests.conftest import CONTENT, MINI
 from tests.server.conftest import Live, next_nip, start_live
 
 PASSWORD = "rahasia-sekali-123"
+
+
+def build_bundle(content: Path, out: Path) -> Path:
+    """A learner bundle of ``content``, written by the real command into ``out``."""
+    run = CliRunner().invoke(main, ["build", "learner-bundle", "--out", str(out), str(content)])
+    assert run.exit_code == 0, run.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The learner bundle of content/, built once per session: what widgets and kernels read."""
+    return build_bundle(CONTENT, tmp_path_factory.mktemp("bundle") / "real")
+
+
+@pytest.fixture(scope="session")
+def mini_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_bundle(MINI, tmp_path_factory.mktemp("bundle") / "mini")
 
 
 class Restartable:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from netralitas import notebooks
 from netralitas.cli import main
+from netralitas.content.bundle import learner_view
 from netralitas.content.loader import load_course
 from netralitas.content.models import LoadedCourse, QuestionType
 from tests.conftest import CONTENT, MINI, ROOT
@@ -47,17 +48,24 @@ def test_check_names_stale_and_missing_notebooks_and_build_fixes_them(tmp_path):
     def run(*extra: str):
         return CliRunner().invoke(main, ["build", "notebooks", "--out", str(tmp_path), str(MINI), *extra])
 
+    def files() -> dict[str, bytes]:
+        return {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+
     missing = run("--check")
     assert missing.exit_code == 1 and "00-mulai.ipynb" in missing.output and "01-contoh.ipynb" in missing.output
+    assert "bundle/bundle.json" in missing.output  # the learner bundle the notebooks read is built with them
     assert list(tmp_path.iterdir()) == []  # --check writes nothing
     assert run().exit_code == 0
-    first = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    first = files()
+    assert "bundle/bundle.json" in first and "bundle/modules/01-contoh.json" in first
     assert run("--check").exit_code == 0
     (tmp_path / "01-contoh.ipynb").write_text((tmp_path / "01-contoh.ipynb").read_text().replace("Kuis", "Ujian"))
+    (tmp_path / "bundle" / "stray.json").write_text("{}")
     stale = run("--check")
     assert stale.exit_code == 1 and "01-contoh.ipynb" in stale.output and "00-mulai" not in stale.output
+    assert "bundle/stray.json" in stale.output  # a file the bundle does not have is stale too
     assert run().exit_code == 0
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == first  # deterministic, byte for byte
+    assert files() == first  # deterministic, byte for byte; the stray file is gone
 
 
 def test_one_start_notebook_and_one_per_module(course):
@@ -162,7 +170,7 @@ def test_the_scan_finds_a_planted_key(course, tmp_path):
 
 def test_mini_course_notebooks_hold_no_key_text_at_all(tmp_path):
     mini = load_course(MINI)
-    texts = notebooks.build(mini)
+    texts = notebooks.build(learner_view(mini))
     whole = "\n".join(texts.values())
     for module in mini.modules:
         for q in module.questions.questions:

@@ -30,12 +30,13 @@ async def _run_all(books: dict[str, nbformat.NotebookNode]) -> None:
     await asyncio.gather(*(c.async_execute() for c in clients))
 
 
-def test_every_notebook_runs_against_a_live_server(real_live, tmp_path, monkeypatch):
+def test_every_notebook_runs_against_a_live_server(real_live, real_bundle, tmp_path, monkeypatch):
     config = tmp_path / "learner"
     learner = register(fast_client(real_live.url, config))
     # The kernels inherit this environment: the server address and the saved token.
     monkeypatch.setenv("NETRALITAS_SERVER", real_live.url)
     monkeypatch.setenv("NETRALITAS_CONFIG_DIR", str(config))
+    monkeypatch.setenv("NETRALITAS_LEARNER_BUNDLE", str(real_bundle))  # what a learner's kernel reads
     books = {p.name: nbformat.read(p, as_version=4) for p in generated()}
     # A thread of its own: a session-wide Playwright browser keeps an event loop running in this one.
     with ThreadPoolExecutor(1) as pool:

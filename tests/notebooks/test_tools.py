@@ -8,22 +8,22 @@ import re
 import pytest
 
 from netralitas import advisor, election, labels
-from netralitas.content.loader import load_course
+from netralitas.content.bundle import load_learner_bundle
 from netralitas.content.models import Confidence, SanctionKind
 from netralitas.widgets import CaseExplorer, CekTindakan, ElectionCalendar, SanctionExplorer
 from netralitas.widgets.checker import render
 from netralitas.widgets.common import esc
-from tests.conftest import CONTENT, MINI
 
 
 @pytest.fixture(scope="module")
-def course():
-    return load_course(CONTENT)
+def course(real_bundle):
+    """The learner bundle, as in a learner's kernel (no question bank, no answers)."""
+    return load_learner_bundle(real_bundle)
 
 
 @pytest.fixture(scope="module")
-def mini():
-    return load_course(MINI)
+def mini(mini_bundle):
+    return load_learner_bundle(mini_bundle)
 
 
 # -- case explorer -----------------------------------------------------------------------------

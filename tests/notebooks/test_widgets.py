@@ -8,17 +8,17 @@ import stat
 
 import pytest
 
-from netralitas.content.loader import load_course
+from netralitas.content.bundle import load_learner_bundle
 from netralitas.widgets import ConnectionWidget, ProgressWidget, QuizWidget
-from netralitas.widgets.progress import render_progress
-from tests.conftest import CONTENT, MINI
+from netralitas.widgets.progress import certificate_url, render_progress
 from tests.notebooks.conftest import PASSWORD, fast_client, register
 from tests.server.conftest import next_nip
 
 
 @pytest.fixture(scope="module")
-def mini():
-    return load_course(MINI)
+def mini(mini_bundle):
+    """Widgets get what a learner kernel has: the learner bundle, never the content with its keys."""
+    return load_learner_bundle(mini_bundle)
 
 
 def visible(widget) -> bool:
@@ -34,7 +34,8 @@ def key_for(live, attempt: dict) -> dict[str, list[str]]:
         raw = live.sql("SELECT choices FROM questions WHERE id = :id", id=entry["q"])[0][0]
         choices = raw if isinstance(raw, list) else json.loads(raw)
         right = {c["id"] for c in choices if c.get("correct")}
-        out[entry["q"]] = [shown for shown, cid in entry["choices"] if cid in right]
+        # Keyed by the id the learner sees: the attempt's opaque id (the content id in older draws).
+        out[entry.get("id", entry["q"])] = [shown for shown, cid in entry["choices"] if cid in right]
     return out
 
 
@@ -191,6 +192,26 @@ def test_reopening_the_notebook_sends_what_waited_in_the_outbox(restartable, tmp
     assert live.sql("SELECT count(*) FROM attempts WHERE submitted_at IS NOT NULL")[0][0] == 1
 
 
+def test_quiz_feedback_withholds_key_and_explanation_until_the_quiz_is_closed(mini_live, tmp_path, mini):
+    """Review options: a failed attempt shows right or wrong and the rules, and says when the rest comes."""
+    client = fast_client(mini_live.url, tmp_path)
+    register(client)
+    quiz = QuizWidget("m01", client, mini)
+    quiz.start_button.click()
+    first = quiz.attempt["questions"][0]
+    key = key_for(mini_live, quiz.attempt)
+    assert not set(key) & {row[0] for row in mini_live.sql("SELECT id FROM questions")}  # opaque question ids
+    answer(quiz, {first["id"]: [c["id"] for c in first["choices"] if c["id"] not in key[first["id"]]][:1]})
+    quiz.submit_button.click()
+    quiz.confirm_button.click()
+    shown = quiz.feedback.value
+    assert "Hasil: 0 dari 5 (0%) — Belum lulus" in shown and shown.count("✘ Belum tepat") == 1
+    assert shown.count("Tidak dijawab") == 4 and "PP 94/2021 Pasal 5 huruf n angka 2" in shown
+    assert "Kunci jawaban dan pembahasan ditampilkan setelah Anda lulus atau percobaan habis." in shown
+    assert "Jawaban benar" not in shown and not re.search(r"Penjelasan \d+ \(", shown)
+    assert not {"correct_choices", "explanation"} & {k for f in quiz.result["feedback"] for k in f}
+
+
 def test_quiz_without_login_asks_to_log_in(mini_live, tmp_path, mini):
     quiz = QuizWidget("m01", fast_client(mini_live.url, tmp_path), mini)
     assert "Masuk dulu" in quiz.header.value and not visible(quiz.start_button)
@@ -211,7 +232,8 @@ def test_progress_shows_modules_passed_and_best_score(mini_live, tmp_path, mini)
     progress.refresh_button.click()
     assert "Modul lulus: 1 dari 1" in progress.table.value
     assert "100%" in progress.table.value and "✔ lulus" in progress.table.value
-    assert "Unduh sertifikat" not in progress.table.value  # the server reports no certificate yet
+    # The link shows exactly when the server reports a certificate (the server certifies on its own).
+    assert ("Unduh sertifikat" in progress.table.value) == (certificate_url(progress.data) is not None)
 
 
 def test_certificate_link_only_when_the_server_reports_one():
@@ -230,11 +252,11 @@ def _layouts(widget, seen: list) -> list:
     return seen
 
 
-def test_no_two_widgets_share_a_layout(mini_live, tmp_path, mini):
+def test_no_two_widgets_share_a_layout(mini_live, tmp_path, mini, real_bundle):
     """Hiding a widget sets its layout; a shared Layout would hide every widget that uses it."""
     from netralitas.widgets import CaseExplorer, CekTindakan, ElectionCalendar, SanctionExplorer
 
-    real = load_course(CONTENT)
+    real = load_learner_bundle(real_bundle)
     client = fast_client(mini_live.url, tmp_path)
     register(client)
     quiz = QuizWidget("m01", client, mini)
