@@ -18,15 +18,20 @@ COURSE_ID = f"netralitas-{INSTANSI}"
 COURSE_ROOT = os.environ.get("NETRALITAS_COURSE_ROOT", f"/srv/nbgrader/{COURSE_ID}")
 QUIZ_SERVER = os.environ.get("NETRALITAS_SERVER", "https://kuis.example.go.id")
 TRAINERS = set(filter(None, os.environ.get("NETRALITAS_TRAINERS", "pelatih1").split(",")))
+# The learner bundle (no question bank, keys or answers), built by the admin with
+# `netralitas build learner-bundle --out /srv/netralitas/bundle` and readable by every learner.
+LEARNER_BUNDLE = os.environ.get("NETRALITAS_LEARNER_BUNDLE", "/srv/netralitas/bundle")
 
 c.JupyterHub.bind_url = "http://127.0.0.1:8000"
 c.JupyterHub.authenticator_class = "jupyterhub.auth.PAMAuthenticator"
 c.Authenticator.allow_all = True
 c.Authenticator.admin_users = {"admin"}
 
-# Every learner's server starts in the kit's notebooks and knows the quiz server's address.
+# Every learner's server starts in the kit's notebooks and knows the quiz server's address. Each
+# learner is an OS user of its own: keep them out of the quiz server's group; its instance folder is
+# 0700 (docs/deploy.md, "File modes"), so no learner kernel can read the database or the keys.
 c.Spawner.default_url = "/lab/tree/netralitas"
-c.Spawner.environment = {"NETRALITAS_SERVER": QUIZ_SERVER}
+c.Spawner.environment = {"NETRALITAS_SERVER": QUIZ_SERVER, "NETRALITAS_LEARNER_BUNDLE": LEARNER_BUNDLE}
 c.Spawner.mem_limit = "512M"  # the kit's widgets need little; many learners share a node
 c.Spawner.cpu_limit = 0.5
 

@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from quiz_server import filemodes
 from quiz_server.config import build_config, default_instance_path
 
 
@@ -20,6 +21,7 @@ class BoundedInt(IntegerConverter):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Assemble the app: configuration, database, security, error handling, blueprints."""
     instance = Path((config or {}).get("INSTANCE_PATH") or default_instance_path())
+    filemodes.restrict(instance)  # umask 077, instance folder 0700: nothing the server writes is world-readable
     app = Flask(__name__, instance_path=str(instance.resolve()), instance_relative_config=False)
     app.config.from_mapping(build_config(instance, config))
 

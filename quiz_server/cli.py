@@ -20,10 +20,10 @@ from sqlalchemy import func, select
 from netralitas.cli import friendly
 from netralitas.content.loader import load_course
 from netralitas.errors import InvalidInput
-from quiz_server import create_app, db
+from quiz_server import create_app, db, learner_lab
 from quiz_server.migrate import upgrade
 from quiz_server.models import Instansi, Staff
-from quiz_server.services import accounts
+from quiz_server.services import accounts, certificates
 from quiz_server.services import content as content_service
 from quiz_server.uow import UnitOfWork
 
@@ -31,7 +31,10 @@ SAMPLE_INSTANSI = Path(__file__).resolve().parent / "data" / "instansi.csv"
 
 
 def _app():
-    return create_app()
+    # NETRALITAS_BANK: the content folder holding the question bank, which an agency may keep outside
+    # the repository (docs/deploy.md); it wins over NETRALITAS_CONTENT. Default: the sample content/.
+    bank = os.environ.get("NETRALITAS_BANK")
+    return create_app({"CONTENT_PATH": bank} if bank else None)
 
 
 def prepare(app) -> list[str]:
@@ -117,37 +120,41 @@ def _first_admin(app) -> str | None:
 @click.command()
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--lab-port", default=8888, show_default=True, type=int)
+@click.option(
+    "--learner-home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder kerja peserta (bawaan: NETRALITAS_LEARNER_HOME, atau /var/lib/netralitas-peserta bila root).",
+)
 @friendly
-def up(port: int, lab_port: int) -> None:
-    """Jalankan seluruh kit: server kuis (127.0.0.1:5000) dan JupyterLab (127.0.0.1:8888).
+def up(port: int, lab_port: int, learner_home: Path | None) -> None:
+    """Jalankan seluruh kit: server kuis (127.0.0.1:5000) dan JupyterLab peserta (127.0.0.1:8888).
 
-    Ctrl-C menghentikan keduanya.
+    Sebagai root dengan bubblewrap, JupyterLab peserta berjalan terisolasi sebagai pengguna
+    netralitas-peserta: tidak dapat membaca folder instance, bank soal, atau kunci. Selain itu hanya
+    uji coba satu orang (docs/deploy.md). Ctrl-C menghentikan keduanya.
     """
     app = _app()
     for note in prepare(app):
         click.echo(note)
     password = _first_admin(app)
-    root = Path(__file__).resolve().parent.parent
+    app.extensions["db"].engine.dispose()
     token = secrets.token_urlsafe(16)
-    env = {**os.environ, "NETRALITAS_SERVER": f"http://127.0.0.1:{port}"}
+    server = f"http://127.0.0.1:{port}"
+    lab = learner_lab.prepare(
+        learner_home or learner_lab.default_workspace(),
+        content=app.config["CONTENT_PATH"],
+        server=server,
+        port=lab_port,
+        token=token,
+        instance=Path(app.config["INSTANCE_PATH"]),
+    )
+    click.echo(lab.note, err=not lab.isolated)
     bindir = Path(sys.executable).parent
-    procs = [
-        subprocess.Popen([str(bindir / "netralitas"), "serve", "--port", str(port)], env=env),
-        subprocess.Popen(
-            [
-                str(bindir / "jupyter"),
-                "lab",
-                "--no-browser",
-                "--ip=127.0.0.1",
-                f"--port={lab_port}",
-                f"--ServerApp.root_dir={root / 'notebooks'}",
-                f"--IdentityProvider.token={token}",
-                "--allow-root",
-            ],
-            env=env,
-        ),
-    ]
-    click.echo(f"Server kuis : http://127.0.0.1:{port}/")
+    env = {**os.environ, "NETRALITAS_SERVER": server}
+    procs = [subprocess.Popen([str(bindir / "netralitas"), "serve", "--port", str(port)], env=env)]
+    procs.append(learner_lab.start(lab))
+    click.echo(f"Server kuis : {server}/")
     click.echo(f"JupyterLab  : http://127.0.0.1:{lab_port}/lab?token={token}")
     if password:
         click.echo(f"Akun admin dibuat (hanya ditampilkan sekali): admin / {password}")
@@ -157,9 +164,11 @@ def up(port: int, lab_port: int) -> None:
 
 def _supervise(procs: list[subprocess.Popen]) -> None:
     def stop(*_):
-        for p in procs:
+        if procs[0].poll() is None:
+            procs[0].send_signal(signal.SIGTERM)  # gunicorn's master stops its workers itself
+        for p in procs[1:]:
             if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+                learner_lab.terminate(p)  # the lab and its kernels, inside or outside the sandbox
 
     signal.signal(signal.SIGTERM, stop)
     try:
@@ -219,18 +228,30 @@ def users() -> None:
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice(accounts.ROLES), help="Peran akun.")
 @click.option("--instansi", "instansi_id", default=None, help="Id instansi (wajib untuk HR).")
+@click.option(
+    "--course", "course_id", default=None, help="Id kursus akun grader (bawaan: id di course.yaml server ini)."
+)
 @click.option("--password-stdin", is_flag=True, help="Baca kata sandi dari stdin, bukan dari prompt.")
 @friendly
-def users_add(username: str, role: str, instansi_id: str | None, password_stdin: bool) -> None:
-    """Buat akun staf USERNAME."""
+def users_add(username: str, role: str, instansi_id: str | None, course_id: str | None, password_stdin: bool) -> None:
+    """Buat akun staf USERNAME (grader: akun nbgrader yang mengirim nilai latihan, terikat satu kursus)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Kata sandi", hide_input=True, confirmation_prompt=True)
     app = _app()
     upgrade(app.config["DATABASE_URL"])
+    if role == "grader" and not course_id:
+        course_id = certificates.course_settings(app.config["CONTENT_PATH"]).id
     with db.unit_of_work(app) as uow:
-        staff = accounts.create_staff(uow, username=username, role=role, password=password, instansi_id=instansi_id)
+        staff = accounts.create_staff(
+            uow,
+            username=username,
+            role=role,
+            password=password,
+            instansi_id=instansi_id,
+            course_id=course_id if role == "grader" else None,
+        )
         uow.commit()
     click.echo(f"Akun {staff.username} ({staff.role}) dibuat.")
 

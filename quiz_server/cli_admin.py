@@ -82,6 +82,7 @@ def backup(file: Path) -> None:
         src.close()
     else:
         _pg("pg_dump", "--format=custom", f"--file={file}", _pg_url(url))
+    file.chmod(0o600)  # the umask covers a new file; an overwritten one keeps its old mode otherwise
     with db.unit_of_work(app) as uow:
         audit.record(uow, "cli", "backup", str(file))
         uow.commit()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
+from quiz_server import filemodes
 from quiz_server.uow import DbHandles, UnitOfWork
 
 
@@ -54,7 +56,20 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, pool_size: int = 10, max_
     return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10, pool_pre_ping=True)
 
 
+def sqlite_files(url: str) -> list[Path]:
+    """The database file of a SQLite URL and its -wal and -shm companions (none for :memory:)."""
+    url = normalise_url(url)
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return []
+    main = Path(url.removeprefix("sqlite:///").split("?")[0])
+    return [main, main.with_name(main.name + "-wal"), main.with_name(main.name + "-shm")]
+
+
 def init_app(app: Flask) -> None:
+    # New files are 0600 through the umask (SQLite gives -wal/-shm the database's mode); a database
+    # created before that rule is narrowed here.
+    for path in sqlite_files(app.config["DATABASE_URL"]):
+        filemodes.private(path)
     eng = make_engine(
         app.config["DATABASE_URL"],
         app.config["SQLITE_BUSY_TIMEOUT_MS"],
