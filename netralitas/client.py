@@ -277,6 +277,10 @@ class QuizClient:
         return self.request("GET", f"/api/v1/attempts/{attempt_id}")["attempt"]
 
     def submit(self, attempt_id: str, answers: dict[str, list[str]], *, key: str | None = None) -> dict[str, Any]:
+        """``answers``: the attempt's own question id -> its shown choice ids (both opaque, per attempt).
+
+        The result's feedback holds only what the course's review options show now; ask again with
+        :meth:`get_attempt` later to see more (e.g. the key once the quiz is passed or closed)."""
         body = {"answers": answers}
         return self.request("POST", f"/api/v1/attempts/{attempt_id}/submit", body=body, key=key)["result"]
 

@@ -1,7 +1,8 @@
 """Submits waiting on disk for the connection to return.
 
-One JSON file per attempt, named after it, holding the answers and the
-idempotency key chosen when the learner first pressed "Kirim". The key never
+One JSON file per attempt, named after it, holding the answers (keyed by the
+attempt's own opaque question and choice ids, which mean nothing outside that
+attempt) and the idempotency key chosen when the learner first pressed "Kirim". The key never
 changes for that submit, so however often the file is sent, the server counts
 it once. The file is written *before* the first send and removed only after the
 server has answered, so a kernel that dies mid-request loses nothing.

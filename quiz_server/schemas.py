@@ -37,4 +37,4 @@ class SubmitAttempt(Body):
     answers: dict[
         Annotated[str, StringConstraints(max_length=64)],
         Annotated[list[Annotated[str, StringConstraints(max_length=32)]], Field(max_length=10)],
-    ] = Field(max_length=200)
+    ] = Field(max_length=200, description="The attempt's own question id -> the shown choice ids picked")

@@ -1,9 +1,12 @@
 """Quiz: one question at a time, submit, feedback citing rules; answers survive a lost connection.
 
-The widget only ever holds what the server sent for an open attempt (no key);
-the correct choices arrive with the result, after submit. A submit that cannot
-reach the server waits in the outbox and is sent by "Kirim ulang" or the next
-time any quiz widget loads.
+The widget only ever holds what the server sent for an open attempt (no key,
+opaque per-attempt question and choice ids). The result shows what the course's
+review options allow at that moment: right or wrong and the cited rules at once
+by default, the correct choices and explanations only once the quiz is passed or
+the attempts are used up; the server's ``review.message`` says when. A submit
+that cannot reach the server waits in the outbox and is sent by "Kirim ulang" or
+the next time any quiz widget loads.
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ import ipywidgets as w
 
 from netralitas import labels
 from netralitas.client import ClientError, QuizClient, new_key
-from netralitas.content.models import LoadedCourse, Rule
+from netralitas.content.bundle import LearnerCourse
+from netralitas.content.models import Rule
 from netralitas.widgets.common import client, course, esc, full, heading, note, safe, show
 
 _HINT = {"multiple": "Pilih semua jawaban yang benar.", "true_false": "Pilih Benar atau Salah."}
 
 
 class QuizWidget(w.VBox):
-    def __init__(self, quiz_id: str, quiz_client: QuizClient | None = None, loaded: LoadedCourse | None = None) -> None:
+    def __init__(
+        self, quiz_id: str, quiz_client: QuizClient | None = None, loaded: LearnerCourse | None = None
+    ) -> None:
         self.quiz_id = quiz_id
         self.client = quiz_client or client()
         self._course = loaded
@@ -279,24 +285,44 @@ class QuizWidget(w.VBox):
         self._state("done")
 
 
+# Said when the server withholds parts of the feedback but sends no message of its own.
+WITHHELD_NOTE = "Kunci jawaban dan pembahasan ditampilkan setelah Anda lulus atau percobaan habis."
+
+
 def render_result(attempt: dict[str, Any], result: dict[str, Any], rules: dict[str, Rule]) -> str:
+    """The result as HTML; any of ``correct``, ``correct_choices``, ``explanation`` and ``rules`` may be
+    missing from a feedback item (withheld by the course's review options) and is then left out."""
     questions = {q["id"]: q for q in attempt.get("questions", [])}
     passed = "Lulus" if result["passed"] else "Belum lulus"
     parts = [f"<h4>Hasil: {result['score']:g} dari {result['max_score']:g} ({result['percent']:g}%) — {passed}</h4>"]
-    for i, fb in enumerate(result["feedback"], start=1):
+    feedback = result["feedback"]
+    withheld = any("correct_choices" not in fb or "explanation" not in fb for fb in feedback)
+    message = (result.get("review") or {}).get("message") or (WITHHELD_NOTE if withheld else "")
+    if message:
+        parts.append(f"<p><i>{esc(message)}</i></p>")
+    for i, fb in enumerate(feedback, start=1):
         q = questions.get(fb["question_id"], {})
         texts = {c["id"]: c["text"] for c in q.get("choices", [])}
+        answered = fb.get("answered", bool(fb.get("your_choices")))
         yours = ", ".join(texts.get(c, c) for c in fb.get("your_choices", [])) or "(tidak dijawab)"
-        right = ", ".join(texts.get(c, c) for c in fb.get("correct_choices", []))
+        lines = [f"Jawaban Anda: {esc(yours)}"]
+        if "correct_choices" in fb:
+            lines.append("Jawaban benar: " + esc(", ".join(texts.get(c, c) for c in fb["correct_choices"])))
         cited = []
         for r in fb.get("rules", []):
             known = rules.get(r["id"])
             sure = f" [{labels.CONFIDENCE[known.confidence]}]" if known else ""
             cited.append(f"{r['citation']}{sure}")
-        mark = "✔ Benar" if fb["correct"] else "✘ Belum tepat"
+        if not answered:
+            mark = "– Tidak dijawab"
+        elif "correct" in fb:
+            mark = "✔ Benar" if fb["correct"] else "✘ Belum tepat"
+        else:
+            mark = "Terjawab"
+        explanation = f"<p>{esc(fb['explanation'])}</p>" if fb.get("explanation") else ""
+        rules_line = f"<p><small>Aturan: {esc('; '.join(cited))}</small></p>" if cited else ""
         parts.append(
             f'<div style="border-top:1px solid #ddd;padding:.4em 0"><b>{i}. {mark}</b>'
-            f"<p>{esc(q.get('text', ''))}</p><p>Jawaban Anda: {esc(yours)}<br>Jawaban benar: {esc(right)}</p>"
-            f"<p>{esc(fb.get('explanation', ''))}</p><p><small>Aturan: {esc('; '.join(cited))}</small></p></div>"
+            f"<p>{esc(q.get('text', ''))}</p><p>{'<br>'.join(lines)}</p>{explanation}{rules_line}</div>"
         )
     return "".join(parts)

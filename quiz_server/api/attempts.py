@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 
+from netralitas.content.models import Review
 from quiz_server.api.endpoint import Call, endpoint
 from quiz_server.schemas import StartAttempt, SubmitAttempt
-from quiz_server.services import attempts, spike
+from quiz_server.services import attempts, review, spike
+
+
+def _policy() -> Review:
+    return review.course_policy(current_app.config["CONTENT_PATH"])
 
 
 @endpoint(
@@ -33,13 +38,16 @@ def start_attempt(call: Call, quiz_id: str):
     responses={200: "Percobaan", 404: "not_found"},
 )
 def get_attempt(call: Call, attempt_id: str):
-    return jsonify({"attempt": attempts.get_open(call.uow, call.me.id, attempt_id)})
+    grace = call.settings.attempt_grace_seconds
+    return jsonify(
+        {"attempt": attempts.get_open(call.uow, call.me.id, attempt_id, policy=_policy(), grace_seconds=grace)}
+    )
 
 
 @endpoint(
     "POST",
     "/attempts/<attempt_id>/submit",
-    "Kirim jawaban; server menilai dan memberi umpan balik.",
+    "Kirim jawaban; server menilai dan memberi umpan balik sesuai opsi tinjauan kursus.",
     roles=("learner",),
     body=SubmitAttempt,
     idempotent=True,
@@ -52,6 +60,11 @@ def get_attempt(call: Call, attempt_id: str):
 )
 def submit_attempt(call: Call, attempt_id: str):
     result = attempts.submit(
-        call.uow, call.me.id, attempt_id, call.body.answers, grace_seconds=call.settings.attempt_grace_seconds
+        call.uow,
+        call.me.id,
+        attempt_id,
+        call.body.answers,
+        settings=call.settings,
+        policy=_policy(),
     )
     return jsonify({"result": result})

@@ -1,4 +1,10 @@
-"""Starting, submitting and summarising quiz attempts. Scoring happens here, on the server only."""
+"""Starting, submitting and summarising quiz attempts. Scoring happens here, on the server only.
+
+A learner never sees a content question id: each drawn question gets an opaque id of its own per
+attempt (``draw[i]["id"]``), as each shown choice does (``draw[i]["choices"]``). Stored answers and
+feedback keep content ids (item analysis and workshop reports read them); results are shown through
+:mod:`quiz_server.services.review`, which applies the course's review options at read time.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from netralitas import scoring
+from netralitas.content.models import Review
 from netralitas.errors import Conflict, InvalidInput
+from quiz_server.config import Settings
 from quiz_server.models import Attempt, Participant, Question, Quiz, Workshop
 from quiz_server.models.base import utcnow
-from quiz_server.services import audit, catalog, certificates
+from quiz_server.services import audit, catalog, certificates, certification, review
 from quiz_server.services.errors import (
     AttemptAlreadySubmitted,
     AttemptExpired,
@@ -65,15 +73,28 @@ def _shown(question: Question) -> list[list[str]]:
     return [[secrets.token_hex(4), cid] for cid in order]
 
 
+def _with_public_ids(draw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``draw`` with a fresh opaque question id per entry: random, so it tells nothing about the question."""
+    ids: set[str] = set()
+    while len(ids) < len(draw):
+        ids.add(secrets.token_hex(8))
+    return [{**entry, "id": pid} for entry, pid in zip(draw, ids, strict=True)]
+
+
+def public_id(entry: dict[str, Any]) -> str:
+    """The id a learner knows a drawn question by (attempts drawn before opaque ids: the content id)."""
+    return entry.get("id", entry["q"])
+
+
 def public_attempt(attempt: Attempt, questions: dict[str, Question]) -> dict[str, Any]:
-    """What a learner may see of an open attempt: no key, no explanation."""
+    """What a learner may see of an open attempt: no key, no explanation, no content question id."""
     items = []
     for entry in attempt.draw:
         q = questions[entry["q"]]
         text = {c["id"]: c["text"] for c in q.choices}
         items.append(
             {
-                "id": q.id,
+                "id": public_id(entry),
                 "type": q.type,
                 "scenario": q.scenario,
                 "text": q.text,
@@ -116,7 +137,7 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
         workshop_id=workshop_id,
         started_at=now,
         expires_at=min(expires_at, window_end) if window_end else expires_at,  # a workshop's window ends it
-        draw=[{"q": q.id, "choices": _shown(q)} for q in picked],
+        draw=_with_public_ids([{"q": q.id, "choices": _shown(q)} for q in picked]),
     )
     try:
         with s.begin_nested():
@@ -127,11 +148,14 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
     return public_attempt(attempt, {q.id: q for q in picked})
 
 
-def get_open(uow: UnitOfWork, learner_id: int, attempt_id: str) -> dict[str, Any]:
+def get_open(
+    uow: UnitOfWork, learner_id: int, attempt_id: str, *, policy: Review | None = None, grace_seconds: int = 60
+) -> dict[str, Any]:
+    """The learner's own attempt; with its result (under the review options) once submitted."""
     attempt = _own(uow, learner_id, attempt_id)
     body = public_attempt(attempt, _questions_for(uow, attempt))
     if attempt.submitted_at is not None:
-        body["result"] = result_of(attempt)
+        body["result"] = result_of(uow, attempt, policy=policy, grace_seconds=grace_seconds)
     return body
 
 
@@ -143,16 +167,16 @@ def _own(uow: UnitOfWork, learner_id: int, attempt_id: str) -> Attempt:
 
 
 def _normalise(attempt: Attempt, answers: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Map shown choice ids back to content ids, refusing anything not in this attempt."""
-    drawn = {e["q"]: dict(e["choices"]) for e in attempt.draw}
+    """Map the attempt's question and shown choice ids back to content ids, refusing anything else."""
+    drawn = {public_id(e): (e["q"], dict(e["choices"])) for e in attempt.draw}
     out: dict[str, list[str]] = {}
-    for qid, chosen in answers.items():
-        if qid not in drawn:
-            raise UnknownQuestion(f"Soal '{qid}' bukan bagian dari percobaan ini.")
-        mapping = drawn[qid]
+    for pid, chosen in answers.items():
+        if pid not in drawn:
+            raise UnknownQuestion(f"Soal '{pid}' bukan bagian dari percobaan ini.")
+        qid, mapping = drawn[pid]
         bad = [c for c in chosen if c not in mapping]
         if bad:
-            raise InvalidChoice(f"Pilihan '{bad[0]}' tidak ada pada soal '{qid}'.")
+            raise InvalidChoice(f"Pilihan '{bad[0]}' tidak ada pada soal '{pid}'.")
         out[qid] = sorted({mapping[c] for c in chosen})
     return out
 
@@ -169,6 +193,7 @@ def _score(
         res = scoring.score(q, answers.get(q.id, []))
         total += res.points
         maximum += res.max_points
+        # The full record, kept on the server: review.public_feedback decides what a learner sees.
         # Choice lists follow the order the learner was shown (documented in docs/api.md), so a client
         # or test can compare them as they are.
         chosen = set(answers.get(q.id, []))
@@ -186,24 +211,72 @@ def _score(
     return total, maximum, feedback
 
 
-def result_of(attempt: Attempt) -> dict[str, Any]:
+def _standing(uow: UnitOfWork, attempt: Attempt, grace_seconds: int) -> review.Standing:
+    """Whether the attempt's learner passed the quiz or has it closed, from their attempts as stored now."""
+    rows = uow.session.execute(
+        select(Attempt.submitted_at, Attempt.expires_at, Attempt.passed).where(
+            Attempt.learner_id == attempt.learner_id, Attempt.quiz_id == attempt.quiz_id
+        )
+    ).all()
+    allowed = get_quiz(uow, attempt.quiz_id).attempts_allowed
+    return review.standing((review.AttemptRow(*r) for r in rows), allowed, utcnow(), grace_seconds)
+
+
+def result_of(
+    uow: UnitOfWork, attempt: Attempt, *, policy: Review | None = None, grace_seconds: int = 60
+) -> dict[str, Any]:
+    """A submitted attempt's result as its learner may see it now (``policy``: the course's review options)."""
+    return _public_result(
+        uow,
+        attempt,
+        (attempt.score, attempt.max_score, attempt.percent, attempt.passed, attempt.feedback or []),
+        policy or Review(),
+        grace_seconds,
+    )
+
+
+def _public_result(
+    uow: UnitOfWork,
+    attempt: Attempt,
+    stored: tuple[float | None, float | None, float | None, bool | None, list[dict[str, Any]]],
+    policy: Review,
+    grace_seconds: int,
+) -> dict[str, Any]:
+    score, maximum, percent, passed, feedback = stored
+    where = _standing(uow, attempt, grace_seconds)
+    items = review.public_feedback(feedback, {e["q"]: public_id(e) for e in attempt.draw}, policy, where)
     return {
         "attempt_id": attempt.id,
-        "score": attempt.score,
-        "max_score": attempt.max_score,
-        "percent": attempt.percent,
-        "passed": attempt.passed,
-        "feedback": attempt.feedback,
+        "score": score,
+        "max_score": maximum,
+        "percent": percent,
+        "passed": passed,
+        "feedback": items,
+        "review": review.summary(policy, where, any_unanswered=any(not f["answered"] for f in items)),
     }
 
 
 def submit(
-    uow: UnitOfWork, learner_id: int, attempt_id: str, answers: dict[str, list[str]], *, grace_seconds: int = 60
+    uow: UnitOfWork,
+    learner_id: int,
+    attempt_id: str,
+    answers: dict[str, list[str]],
+    *,
+    settings: Settings,
+    grace_seconds: int | None = None,
+    policy: Review | None = None,
 ) -> dict[str, Any]:
+    """Score and store the answers (shown ids); answer with the result under the review options.
+
+    A passing submit that completes the course rule issues the certificate in the same unit of work
+    (services/certification.py), which is why the settings (course rule, signing key) come along.
+    """
+    policy = policy or Review()
+    grace_seconds = settings.attempt_grace_seconds if grace_seconds is None else grace_seconds
     attempt = _own(uow, learner_id, attempt_id)
     normalised = _normalise(attempt, answers)
     if attempt.submitted_at is not None:
-        return _already(attempt, normalised)
+        return _already(uow, attempt, normalised, policy, grace_seconds)
     if utcnow() > attempt.expires_at + dt.timedelta(seconds=grace_seconds):
         raise AttemptExpired("Waktu percobaan ini sudah habis. Mulai percobaan baru bila masih ada.")
     quiz = get_quiz(uow, attempt.quiz_id)
@@ -226,22 +299,19 @@ def submit(
     ).rowcount
     if done:
         audit.record(uow, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
-        return {
-            "attempt_id": attempt.id,
-            "score": score,
-            "max_score": maximum,
-            "percent": percent,
-            "passed": passed,
-            "feedback": feedback,
-        }
+        certification.after_submit(uow, settings, learner_id, passed=passed)  # the rule may now hold: issue here
+        # Read in the write transaction, so this submit already counts towards passed / closed.
+        return _public_result(uow, attempt, (score, maximum, percent, passed, feedback), policy, grace_seconds)
     # A concurrent submit of the same attempt won; answer as a repeat of it.
-    return _already(s.get(Attempt, attempt_id, populate_existing=True), normalised)
+    return _already(uow, s.get(Attempt, attempt_id, populate_existing=True), normalised, policy, grace_seconds)
 
 
-def _already(attempt: Attempt, normalised: dict[str, list[str]]) -> dict[str, Any]:
+def _already(
+    uow: UnitOfWork, attempt: Attempt, normalised: dict[str, list[str]], policy: Review, grace_seconds: int
+) -> dict[str, Any]:
     if attempt.answers != normalised:
         raise AttemptAlreadySubmitted("Percobaan ini sudah dikirim dengan jawaban lain.")
-    return result_of(attempt)
+    return result_of(uow, attempt, policy=policy, grace_seconds=grace_seconds)
 
 
 def progress(uow: UnitOfWork, learner_id: int, base_url: str | None = None) -> dict[str, Any]:
@@ -349,7 +419,7 @@ def record_answered(
             workshop_id=workshop_id,
             started_at=started_at,
             expires_at=now,
-            draw=draw,
+            draw=_with_public_ids(draw),  # the room's shared draw, with this attempt's own question ids
         )
         score, maximum, feedback = _score(uow, attempt, answers)
         attempt.percent = round(100 * score / maximum, 1) if maximum else 0.0

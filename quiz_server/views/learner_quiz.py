@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from netralitas.scoring import question_type
@@ -17,11 +17,16 @@ from quiz_server import web
 from quiz_server.models import Attempt, Rule
 from quiz_server.models.base import utcnow
 from quiz_server.security import current_principal, require
-from quiz_server.services import attempts
+from quiz_server.services import attempts, review
 from quiz_server.services.errors import AttemptAlreadySubmitted, AttemptExpired, AttemptLimitReached
 from quiz_server.views.learner import bp
 
-FIELD_PREFIX = "q-"  # form field per question: "q-<question_id>", values are the attempt's shown choice ids
+FIELD_PREFIX = "q-"  # form field per question: "q-<the attempt's opaque question id>", values: shown choice ids
+
+
+def _review_args() -> dict:
+    policy = review.course_policy(current_app.config["CONTENT_PATH"])
+    return {"policy": policy, "grace_seconds": web.settings().attempt_grace_seconds}
 
 
 def _open_attempt_id(learner_id: int, quiz_id: str) -> str | None:
@@ -58,7 +63,7 @@ def start_quiz(quiz_id: str):
 @require("learner")
 def attempt(attempt_id: str):
     uow = web.uow()
-    body = attempts.get_open(uow, current_principal().id, attempt_id)  # 404 unless it is the caller's own
+    body = attempts.get_open(uow, current_principal().id, attempt_id, **_review_args())  # 404 unless the caller's
     if body["submitted"]:
         return redirect(url_for("learner.result", attempt_id=attempt_id))
     for q in body["questions"]:
@@ -79,9 +84,10 @@ def submit(attempt_id: str):
     answers = {
         key[len(FIELD_PREFIX) :]: request.form.getlist(key) for key in request.form if key.startswith(FIELD_PREFIX)
     }
-    grace = web.settings().attempt_grace_seconds
     try:
-        attempts.submit(web.uow(), current_principal().id, attempt_id, answers, grace_seconds=grace)
+        attempts.submit(
+            web.uow(), current_principal().id, attempt_id, answers, settings=web.settings(), **_review_args()
+        )
     except AttemptAlreadySubmitted as exc:
         flash(exc.message + " Berikut hasil yang tersimpan.", "error")
         return redirect(url_for("learner.result", attempt_id=attempt_id), 303)
@@ -96,11 +102,11 @@ def submit(attempt_id: str):
 @require("learner")
 def result(attempt_id: str):
     uow = web.uow()
-    body = attempts.get_open(uow, current_principal().id, attempt_id)
+    body = attempts.get_open(uow, current_principal().id, attempt_id, **_review_args())
     if "result" not in body:
         return redirect(url_for("learner.attempt", attempt_id=attempt_id))
     feedback = {f["question_id"]: f for f in body["result"]["feedback"]}
-    rule_ids = {r["id"] for f in feedback.values() for r in f["rules"]}
+    rule_ids = {r["id"] for f in feedback.values() for r in f.get("rules", [])}
     titles = dict(uow.session.execute(select(Rule.id, Rule.title).where(Rule.id.in_(rule_ids))).all())
     quiz = attempts.get_quiz(uow, body["quiz_id"])
     return render_template(

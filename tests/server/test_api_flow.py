@@ -12,15 +12,18 @@ def start(api, quiz="m01", **kw):
 
 
 def answers_for(live, attempt: dict, correct: bool = True) -> dict[str, list[str]]:
-    """Build answers from the server's key (read straight from the database, as a grader would)."""
+    """Build answers from the server's key (read straight from the database, as a grader would).
+
+    The attempt names its questions by opaque ids; its draw maps them to the content ids."""
+    draw = live.sql("SELECT draw FROM attempts WHERE id = :id", id=attempt["id"])[0][0]
+    draw = draw if isinstance(draw, list) else __import__("json").loads(draw)
     out = {}
     for q in attempt["questions"]:
-        row = live.sql("SELECT choices FROM questions WHERE id = :id", id=q["id"])[0][0]
+        entry = next(e for e in draw if e.get("id", e["q"]) == q["id"])
+        row = live.sql("SELECT choices FROM questions WHERE id = :id", id=entry["q"])[0][0]
         choices = row if isinstance(row, list) else __import__("json").loads(row)
         key = {c["id"] for c in choices if c.get("correct")}
-        draw = live.sql("SELECT draw FROM attempts WHERE id = :id", id=attempt["id"])[0][0]
-        draw = draw if isinstance(draw, list) else __import__("json").loads(draw)
-        shown = next(e["choices"] for e in draw if e["q"] == q["id"])
+        shown = entry["choices"]
         out[q["id"]] = (
             [s for s, cid in shown if (cid in key) == correct][:1]
             if not correct

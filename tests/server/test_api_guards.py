@@ -79,8 +79,8 @@ def test_choice_order_is_shuffled_per_attempt(live):
     orders = set()
     for _ in range(3):
         att = start(api).json()["attempt"]
-        for q in att["questions"]:
-            orders.add((q["id"], tuple(c["text"] for c in q["choices"])))
+        for q in att["questions"]:  # by text: question ids are opaque and new in every attempt
+            orders.add((q["text"], tuple(c["text"] for c in q["choices"])))
     by_question: dict[str, set] = {}
     for qid, order in orders:
         by_question.setdefault(qid, set()).add(order)

@@ -225,7 +225,7 @@ def test_quiz_through_the_pages(live):
         choices = live.sql("SELECT choices FROM questions WHERE id = :id", id=entry["q"])[0][0]
         choices = choices if isinstance(choices, list) else json.loads(choices)
         key = {c["id"] for c in choices if c.get("correct")}
-        right[f"q-{entry['q']}"] = [shown for shown, cid in entry["choices"] if cid in key]
+        right[f"q-{entry['id']}"] = [shown for shown, cid in entry["choices"] if cid in key]  # opaque field names
     done = web.submit(f"/percobaan/{attempt_id}", f"/percobaan/{attempt_id}/kirim", right)
     assert done.url == f"{live.url}/percobaan/{attempt_id}/hasil"
     assert "100%" in done.text and "Lulus" in done.text

@@ -86,6 +86,7 @@ class Factory:
 
     uow: UnitOfWork
     password_hash: str
+    settings: Settings
 
     def learner(self, instansi_id: str = "kab-bengkalis", unit: str = "Bagian Umum", **over) -> Learner:
         learner = Learner(
@@ -129,10 +130,10 @@ class Factory:
         out = {}
         for entry in row.draw:
             right = {c["id"] for c in questions[entry["q"]].choices if c["correct"]}
-            out[entry["q"]] = [shown for shown, cid in entry["choices"] if cid in right]
+            out[attempts.public_id(entry)] = [shown for shown, cid in entry["choices"] if cid in right]
         return out
 
 
 @pytest.fixture
-def make(uow: UnitOfWork, password_hash: str) -> Factory:
-    return Factory(uow, password_hash)
+def make(uow: UnitOfWork, password_hash: str, settings: Settings) -> Factory:
+    return Factory(uow, password_hash, settings)

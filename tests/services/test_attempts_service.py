@@ -49,7 +49,7 @@ def test_submitting_the_key_scores_full_marks_and_lists_choices_in_shown_order(u
     learner = make.learner()
     started = make.attempt(learner)
     key = make.key(started)
-    result = attempts.submit(uow, learner.id, started["id"], key)
+    result = attempts.submit(uow, learner.id, started["id"], key, settings=make.settings)
     uow.commit()
     assert (result["score"], result["max_score"], result["percent"], result["passed"]) == (5, 5, 100.0, True)
     shown = {q["id"]: [c["id"] for c in q["choices"]] for q in started["questions"]}
@@ -63,24 +63,24 @@ def test_submitting_the_key_scores_full_marks_and_lists_choices_in_shown_order(u
 def test_an_empty_submit_scores_zero(uow, make):
     learner = make.learner()
     started = make.attempt(learner)
-    result = attempts.submit(uow, learner.id, started["id"], {})
+    result = attempts.submit(uow, learner.id, started["id"], {}, settings=make.settings)
     assert (result["score"], result["passed"]) == (0, False)
 
 
 def test_the_same_answers_replay_and_other_answers_are_refused(uow, make):
     learner = make.learner()
     started = make.attempt(learner)
-    first = attempts.submit(uow, learner.id, started["id"], make.key(started))
+    first = attempts.submit(uow, learner.id, started["id"], make.key(started), settings=make.settings)
     uow.commit()
-    assert attempts.submit(uow, learner.id, started["id"], make.key(started)) == first
+    assert attempts.submit(uow, learner.id, started["id"], make.key(started), settings=make.settings) == first
     with pytest.raises(AttemptAlreadySubmitted):
-        attempts.submit(uow, learner.id, started["id"], {})
+        attempts.submit(uow, learner.id, started["id"], {}, settings=make.settings)
 
 
 def test_nothing_is_stored_when_the_owner_does_not_commit(uow, make, app):
     learner = make.learner()
     started = make.attempt(learner)
-    attempts.submit(uow, learner.id, started["id"], {})
+    attempts.submit(uow, learner.id, started["id"], {}, settings=make.settings)
     uow.rollback()  # e.g. the web layer after a failure later in the request
     assert uow.session.get(Attempt, started["id"], populate_existing=True).submitted_at is None
 
@@ -96,9 +96,9 @@ def test_answers_must_name_this_attempts_questions_and_choices(uow, make):
     started = make.attempt(learner)
     q = started["questions"][0]["id"]
     with pytest.raises(UnknownQuestion):
-        attempts.submit(uow, learner.id, started["id"], {"m01-q999": ["x"]})
+        attempts.submit(uow, learner.id, started["id"], {"m01-q999": ["x"]}, settings=make.settings)
     with pytest.raises(InvalidChoice):
-        attempts.submit(uow, learner.id, started["id"], {q: ["deadbeef"]})
+        attempts.submit(uow, learner.id, started["id"], {q: ["deadbeef"]}, settings=make.settings)
 
 
 def test_a_late_submit_is_refused_after_the_grace_period(uow, make):
@@ -108,14 +108,14 @@ def test_a_late_submit_is_refused_after_the_grace_period(uow, make):
     uow.write().execute(update(Attempt).where(Attempt.id == started["id"]).values(expires_at=past))
     uow.commit()
     with pytest.raises(AttemptExpired):
-        attempts.submit(uow, learner.id, started["id"], {}, grace_seconds=60)
-    assert attempts.submit(uow, learner.id, started["id"], {}, grace_seconds=600)["score"] == 0
+        attempts.submit(uow, learner.id, started["id"], {}, settings=make.settings, grace_seconds=60)
+    assert attempts.submit(uow, learner.id, started["id"], {}, settings=make.settings, grace_seconds=600)["score"] == 0
 
 
 def test_progress_reports_best_result_and_open_attempts(uow, make):
     learner = make.learner()
     done = make.attempt(learner)
-    attempts.submit(uow, learner.id, done["id"], make.key(done))
+    attempts.submit(uow, learner.id, done["id"], make.key(done), settings=make.settings)
     uow.commit()
     opened = make.attempt(learner)
     (module,) = attempts.progress(uow, learner.id)["modules"]

@@ -14,7 +14,7 @@ from quiz_server.services.errors import QuizNotFound
 
 def _take(uow, make, learner, right: bool) -> dict:
     started = make.attempt(learner)
-    attempts.submit(uow, learner.id, started["id"], make.key(started) if right else {})
+    attempts.submit(uow, learner.id, started["id"], make.key(started) if right else {}, settings=make.settings)
     uow.commit()
     return started
 

@@ -420,7 +420,7 @@ def test_a_self_paced_attempt_is_only_started_inside_the_window(uow, make):
     uow.commit()
     row = uow.session.get(Attempt, started["id"])
     assert row.workshop_id == ws.id and row.expires_at == closes  # the window's end ends the attempt
-    attempts.submit(uow, learner.id, started["id"], make.key(started))
+    attempts.submit(uow, learner.id, started["id"], make.key(started), settings=make.settings)
     uow.commit()
     [p] = workshop_report.results(uow, workshops.owned(uow, trainer, ws.id), LINKS)["participants"]
     assert (p["percent"], p["attempt_id"], p["questions"]) == (100.0, started["id"], 5)
