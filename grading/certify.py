@@ -1,47 +1,53 @@
-"""The certification rule over the gradebook, and issuing through the quiz server.
+"""`netralitas certify`: a thin trigger of the quiz server's own certification rule.
 
-A learner is certified when every module's quiz and exercise are at or above their
-pass marks from course.yaml (quiz: ``quiz.pass_percent`` of 100; exercise:
-``exercise_pass_percent`` of the assignment's maximum score).
+The rule of course.yaml (``certification.track``) runs on the server over the server's records: its
+quiz results and the exercise scores ``netralitas grade sync`` pushed in. The server certifies by
+itself when a quiz submit or a score push completes the rule; this asks it to apply the rule now to
+the given learners (the gradebook's students by default) and reports, per NIP, who is certified and
+what is still missing. Nothing is decided here (docs/certificates.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from itertools import islice
 
-from nbgrader.api import Gradebook, MissingEntry
+from grading.server import StaffClient
 
-from grading.builder import assignment_name
-from grading.sync import quiz_assignment
-from netralitas.content.models import LoadedCourse
+RUN_PATH = "/api/v1/certification/run"
+BATCH = 500  # the server's limit per request
 
-
-@dataclass
-class Decision:
-    nip: str
-    passed: bool
-    missing: list[str] = field(default_factory=list)
-
-
-def _scores(gb: Gradebook, assignment: str) -> dict[str, float]:
-    """student id -> percent of the maximum, for one assignment (one query via nbgrader)."""
-    try:
-        rows = gb.submission_dicts(assignment)
-    except MissingEntry:  # assignment not in the gradebook yet: nobody has a score
-        return {}
-    return {r["student"]: 100 * r["score"] / r["max_score"] for r in rows if r["max_score"]}
+_LINES = {
+    "certified": "{nip}: sertifikat {certificate_code} diterbitkan",
+    "already_certified": "{nip}: sudah bersertifikat ({certificate_code})",
+    "eligible": "{nip}: memenuhi syarat",
+    "not_met": "{nip}: belum memenuhi syarat (belum lulus: {missing})",
+    "revoked": "{nip}: sertifikat dicabut; penerbitan ulang hanya oleh admin dengan alasan tertulis",
+    "expired": "{nip}: sertifikat kedaluwarsa ({certificate_code}); sertifikat baru diterbitkan oleh admin",
+    "unknown_learner": "{nip}: tidak terdaftar di server kuis",
+}
+MET = {"certified", "already_certified", "eligible"}
 
 
-def decide(gb: Gradebook, course: LoadedCourse) -> list[Decision]:
-    quiz_pass = course.course.quiz.pass_percent
-    ex_pass = course.course.exercise_pass_percent
-    needs: list[tuple[str, float]] = []
-    for module in course.modules:
-        needs.append((quiz_assignment(module.id), quiz_pass))
-        needs.append((assignment_name(module), ex_pass))
-    scores = {name: _scores(gb, name) for name, _ in needs}
-    out = []
-    for student in gb.students:
-        missing = [name for name, mark in needs if scores[name].get(student.id, -1) < mark]
-        out.append(Decision(student.id, not missing, missing))
+def _batches(nips: Iterable[str]) -> Iterator[list[str]]:
+    it = iter(dict.fromkeys(nips))
+    while batch := list(islice(it, BATCH)):
+        yield batch
+
+
+def run(client: StaffClient, nips: Iterable[str], *, dry_run: bool = False) -> list[dict]:
+    """Ask the server to apply its rule to ``nips``; one result per NIP, as the server answered."""
+    out: list[dict] = []
+    for batch in _batches(nips):
+        out += client.post_json(RUN_PATH, {"nips": batch, "dry_run": dry_run})["results"]
     return out
+
+
+def line(result: dict) -> str:
+    return _LINES[result["status"]].format(**{**result, "missing": ", ".join(result.get("missing") or [])})
+
+
+def summary(results: list[dict]) -> str:
+    met = sum(r["status"] in MET for r in results)
+    issued = sum(r["status"] == "certified" for r in results)
+    return f"{met} dari {len(results)} peserta memenuhi syarat sertifikat ({issued} diterbitkan sekarang)."

@@ -111,9 +111,19 @@ def collect_cmd(root: Path, assignment: str | None, server: str, token: str) -> 
 @grade.command("autograde")
 @root_option
 @click.argument("assignment")
+@click.option(
+    "--allow-unsandboxed",
+    is_flag=True,
+    help="Hanya untuk uji coba satu orang yang tepercaya: nilai tanpa sandbox (dicatat di log kursus).",
+)
 @friendly
-def autograde_cmd(root: Path, assignment: str) -> None:
+def autograde_cmd(root: Path, assignment: str, allow_unsandboxed: bool) -> None:
     """Nilai otomatis satu latihan dengan nbgrader; notebook yang rusak dilaporkan namanya."""
+    from grading import sandbox_kernel  # imports jupyter_client: only for this command
+
+    # Refuse once, with the reason, instead of one "Gagal dinilai" line per learner.
+    if not sandbox_kernel.check_sandbox(allow_unsandboxed=allow_unsandboxed):
+        os.environ[sandbox_kernel.OVERRIDE_ENV] = "1"  # passed on to nbgrader, which logs every notebook
     failed = []
     students = sorted(p.name for p in (root / "submitted").iterdir() if (p / assignment).is_dir())
     for student in students:
@@ -127,10 +137,19 @@ def autograde_cmd(root: Path, assignment: str) -> None:
 
 @grade.command("sync")
 @root_option
+@content_option
 @with_server
+@click.option(
+    "--grader-token",
+    envvar="NETRALITAS_GRADER_TOKEN",
+    default="",
+    help="Token akun grader untuk mengirim nilai latihan (NETRALITAS_GRADER_TOKEN); bawaan: --token.",
+)
 @friendly
-def sync_cmd(root: Path, server: str, token: str) -> None:
-    """Tulis hasil kuis terbaik setiap peserta ke gradebook nbgrader (massal; diulang = diperbarui)."""
+def sync_cmd(root: Path, content: Path, server: str, token: str, grader_token: str) -> None:
+    """Tulis hasil kuis terbaik ke gradebook nbgrader (massal; diulang = diperbarui), lalu kirim nilai
+    latihan yang sudah dinilai ke server kuis; server menerbitkan sertifikat bila aturannya terpenuhi."""
+    course = load_course(content)
     client = StaffClient(server, token)
     rows = (
         sync.QuizResult(r["nip"], r["name"], r["email"], r["quiz_id"], float(r["best_percent"]))
@@ -138,32 +157,42 @@ def sync_cmd(root: Path, server: str, token: str) -> None:
     )
     with _gradebook(root) as gb:
         report = sync.sync_results(gb, rows)
+        scores, waiting = sync.exercise_scores(gb, [builder.assignment_name(m) for m in course.modules])
     click.echo(
         f"Gradebook diperbarui: {report.students} peserta baru, {report.grades_inserted} nilai baru, "
         f"{report.grades_updated} nilai diperbarui."
     )
+    if scores:
+        pushed = sync.push_scores(StaffClient(server, grader_token or token), course.course.id, scores)
+        click.echo(
+            f"Nilai latihan dikirim ke server: {pushed.received} baris, {pushed.changed} berubah; "
+            f"{len(pushed.certified)} peserta kini tersertifikasi."
+        )
+        if pushed.unknown:
+            click.echo(f"Dilewati, NIP tidak terdaftar di server kuis: {', '.join(pushed.unknown)}.", err=True)
+    if waiting:
+        click.echo(f"{len(waiting)} kiriman latihan menunggu penilaian manual di formgrader; belum dikirim.")
 
 
 @click.command()
 @root_option
-@content_option
-@click.option("--dry-run", is_flag=True, help="Tampilkan keputusan tanpa menerbitkan sertifikat.")
+@click.option("--nip", "nips", multiple=True, help="Hanya NIP ini (boleh diulang). Bawaan: semua peserta di gradebook.")
+@click.option("--dry-run", is_flag=True, help="Tampilkan hasil aturan tanpa menerbitkan sertifikat.")
 @with_server
 @friendly
-def certify(root: Path, content: Path, dry_run: bool, server: str, token: str) -> None:
-    """Terapkan aturan kelulusan course.yaml pada gradebook dan terbitkan sertifikat lewat server kuis."""
-    course = load_course(content)
-    with _gradebook(root) as gb:
-        decisions = certification.decide(gb, course)
-    passed = [d for d in decisions if d.passed]
-    client = None if dry_run else StaffClient(server, token)
-    for d in passed:
-        if client:
-            cert = client.post_json("/api/v1/certificates", {"nip": d.nip}, key=f"certify-{d.nip}")
-            click.echo(f"{d.nip}: sertifikat {cert['certificate']['code']}")
-        else:
-            click.echo(f"{d.nip}: memenuhi syarat")
-    click.echo(f"{len(passed)} dari {len(decisions)} peserta memenuhi syarat sertifikat.")
+def certify(root: Path, nips: tuple[str, ...], dry_run: bool, server: str, token: str) -> None:
+    """Minta server kuis menerapkan aturan sertifikasi course.yaml (token grader atau admin).
+
+    Server yang memutuskan dan menerbitkan, atas data di server (hasil kuis dan nilai latihan yang
+    dikirim `netralitas grade sync`); perintah ini hanya memicu dan melaporkan per NIP.
+    """
+    if not nips:
+        with _gradebook(root) as gb:
+            nips = tuple(s.id for s in gb.students)
+    results = certification.run(StaffClient(server, token), nips, dry_run=dry_run)
+    for result in results:
+        click.echo(certification.line(result))
+    click.echo(certification.summary(results))
 
 
 def _nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -1,4 +1,5 @@
-"""Quiz results -> nbgrader gradebook, in bulk, on nbgrader's own tables.
+"""Quiz results -> nbgrader gradebook, in bulk, on nbgrader's own tables; and exercise scores from the
+gradebook -> the quiz server, which certifies on them (``push_scores``).
 
 Layout in the gradebook (documented in docs/grading.md): one assignment per quiz
 (``kuis-m01`` ...), holding one notebook ``kuis`` with one grade cell ``nilai``
@@ -10,6 +11,10 @@ Gradebook API. Students, submissions and grades, which number in the hundreds of
 thousands, are written with bulk INSERT/UPDATE statements on the same tables the
 Gradebook models map, so ``nbgrader export`` and formgrader read them as usual.
 Re-running updates in place.
+
+Exercise scores go the other way: each exercise assignment's total (autograded plus the trainers'
+manual grades) per student, pushed to ``POST /api/v1/grading/exercise-scores`` with a grader
+account's token. A submission that still needs manual grading in formgrader is not pushed.
 """
 
 from __future__ import annotations
@@ -17,16 +22,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from itertools import islice
 
-from nbgrader.api import Grade, Gradebook, Student, SubmittedAssignment, SubmittedNotebook
+from nbgrader.api import Grade, Gradebook, MissingEntry, Student, SubmittedAssignment, SubmittedNotebook
 from sqlalchemy import bindparam, select, update
 
 QUIZ_NOTEBOOK = "kuis"
 QUIZ_CELL = "nilai"
 QUIZ_MAX = 100.0
 CHUNK = 20_000
+SCORES_PATH = "/api/v1/grading/exercise-scores"
+PUSH_CHUNK = 200  # rows per request: well under the server's 500-row and 64 KB limits
 
 
 @dataclass(frozen=True)
@@ -171,3 +178,53 @@ def sync_per_object(gb: Gradebook, results: Iterable[QuizResult]) -> None:
         grade.auto_score = float(r.best_percent)
         grade.needs_manual_grade = False
         gb.db.commit()
+
+
+@dataclass(frozen=True)
+class ExerciseScore:
+    nip: str
+    assignment: str
+    score: float
+    max_score: float
+
+
+@dataclass
+class PushReport:
+    received: int = 0
+    changed: int = 0
+    unknown: list[str] = field(default_factory=list)  # NIPs the server does not know: skipped
+    certified: list[str] = field(default_factory=list)
+
+
+def exercise_scores(gb: Gradebook, assignments: Iterable[str]) -> tuple[list[ExerciseScore], list[tuple[str, str]]]:
+    """The graded exercise totals per student (one query per assignment, through nbgrader), and the
+    (student, assignment) pairs still waiting for a manual grade."""
+    ready: list[ExerciseScore] = []
+    waiting: list[tuple[str, str]] = []
+    for name in assignments:
+        try:
+            rows = gb.submission_dicts(name)
+        except MissingEntry:  # not released or collected yet: nothing to push
+            continue
+        for r in rows:
+            if r["needs_manual_grade"]:
+                waiting.append((r["student"], name))
+            elif r["max_score"]:
+                ready.append(ExerciseScore(r["student"], name, float(r["score"]), float(r["max_score"])))
+    return ready, waiting
+
+
+def push_scores(client, course_id: str, scores: Iterable[ExerciseScore]) -> PushReport:
+    """Send the scores to the quiz server (``client``: a grading.server.StaffClient with a grader token).
+
+    Each request carries a fresh Idempotency-Key; sending the same scores again changes nothing.
+    """
+    report = PushReport()
+    for chunk in _chunks(scores, PUSH_CHUNK):
+        body = {"course_id": course_id, "scores": [asdict(s) for s in chunk]}
+        result = client.post_json(SCORES_PATH, body)["result"]
+        report.received += result["received"]
+        report.changed += result["changed"]
+        report.unknown += result["unknown_learners"]
+        report.certified += result["certified"]
+    return report

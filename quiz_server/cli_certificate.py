@@ -2,7 +2,8 @@
 
 ``verify`` needs no server and no database: the signature format lives in
 netralitas/certificates.py. The other commands work on the database named by
-DATABASE_URL, like ``netralitas users``.
+DATABASE_URL, like ``netralitas users``; ``issue`` applies the server's certification rule
+(services/certification.py) and has no override.
 """
 
 from __future__ import annotations
@@ -129,20 +130,26 @@ def _app():
 
 @certificate.command("issue")
 @click.argument("nip")
+@click.option(
+    "--reason",
+    default=None,
+    help="Alasan tertulis; wajib bila sertifikat terakhir peserta pernah dicabut (dicatat di log audit).",
+)
 @friendly
-def issue(nip: str) -> None:
-    """Terbitkan sertifikat untuk peserta ber-NIP ini pada versi konten terbaru.
+def issue(nip: str, reason: str | None) -> None:
+    """Terbitkan sertifikat untuk peserta ber-NIP ini pada versi konten terbaru, hanya bila aturan
+    sertifikasi course.yaml terpenuhi (sama seperti server; tidak ada jalan pintas).
 
     Bila peserta sudah punya sertifikat yang berlaku untuk versi itu, sertifikat itu yang ditampilkan.
-    Syarat kelulusan diperiksa oleh 'netralitas certify', bukan oleh perintah ini.
+    Menerbitkan ulang sesudah pencabutan memerlukan --reason.
     """
     from quiz_server import db
-    from quiz_server.services import certificates
+    from quiz_server.services import certificates, certification
 
     app = _app()
     settings: Settings = app.extensions["settings"]
     with db.unit_of_work(app) as uow:
-        cert, created = certificates.issue_for_nip(uow, settings, nip, actor="cli")
+        cert, created = certification.issue_on_request(uow, settings, nip, actor="cli", reason=reason)
         uow.commit()
     url = certificates.verify_url(cert.code, settings.public_url)
     click.echo(f"{'Sertifikat diterbitkan' if created else 'Sertifikat sudah ada'}: {cert.code} ({cert.name}).")

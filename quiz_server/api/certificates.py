@@ -1,23 +1,33 @@
-"""Certificates: public verification and key, the learner's own certificate, issue and revoke."""
+"""Certificates: public verification and key, the learner's own certificate, the server's certification
+rule on request (admin issue, grader/admin run) and revocation."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from flask import jsonify
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from netralitas import certificates as fmt
 from quiz_server import downloads, web
 from quiz_server.api.endpoint import PUBLIC, Call, endpoint
 from quiz_server.models import Certificate
 from quiz_server.schemas import Body
-from quiz_server.services import certificates, signing_key
+from quiz_server.services import certificates, certification, signing_key
 from quiz_server.services.errors import NoCertificate
+
+Nip = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
 class IssueCertificate(Body):
-    nip: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    nip: Nip
+    # Required when the learner's newest certificate was revoked (re-issue); audited.
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)] | None = None
+
+
+class RunCertification(Body):
+    nips: Annotated[list[Nip], Field(min_length=1, max_length=certification.MAX_BATCH)]
+    dry_run: bool = False  # report only: "eligible" instead of issuing
 
 
 class RevokeCertificate(Body):
@@ -53,15 +63,26 @@ def verify(call: Call, code: str):
 @endpoint(
     "POST",
     "/certificates",
-    "Terbitkan sertifikat untuk NIP peserta (admin atau pelatih, mis. lewat 'netralitas certify'). "
-    "Bila sudah ada sertifikat valid untuk versi konten ini, itulah yang dikembalikan (200).",
-    roles=("admin", "trainer"),
+    "Terbitkan sertifikat untuk NIP peserta (admin saja), hanya bila aturan sertifikasi course.yaml "
+    "terpenuhi. Bila sudah ada sertifikat valid untuk versi konten ini, itulah yang dikembalikan (200). "
+    "Sertifikat yang pernah dicabut hanya diterbitkan ulang dengan alasan tertulis (reason).",
+    roles=("admin",),
     body=IssueCertificate,
     idempotent=True,
-    responses={201: "Diterbitkan", 200: "Sudah ada", 403: "forbidden", 404: "learner_not_found"},
+    responses={
+        201: "Diterbitkan",
+        200: "Sudah ada",
+        403: "forbidden",
+        404: "learner_not_found",
+        409: "certification_not_met (missing: yang belum lulus)",
+        422: "reissue_reason_required",
+    },
 )
 def issue(call: Call):
-    cert, created = certificates.issue_for_nip(call.uow, call.settings, call.body.nip, actor=call.me.key)
+    body = call.body
+    cert, created = certification.issue_on_request(
+        call.uow, call.settings, body.nip, actor=call.me.key, reason=body.reason
+    )
     view = certificates.public_view(call.uow, cert, web.public_base())
     return jsonify({"certificate": view, "created": created}), 201 if created else 200
 
@@ -79,6 +100,21 @@ def revoke(call: Call, code: str):
     cert = certificates.revoke(call.uow, code, call.body.reason, actor=call.me.key)
     view = certificates.public_view(call.uow, cert, web.public_base()) | {"revoke_reason": cert.revoke_reason}
     return jsonify({"certificate": view})
+
+
+@endpoint(
+    "POST",
+    "/certification/run",
+    "Terapkan aturan sertifikasi pada peserta ber-NIP ini (grader kursus ini atau admin; maks. 500): "
+    "terbitkan bila terpenuhi, atau sebutkan yang belum lulus per NIP ('netralitas certify').",
+    roles=("grader", "admin"),
+    body=RunCertification,
+    idempotent=True,
+    responses={200: "Hasil per NIP", 403: "forbidden / grader_out_of_scope"},
+)
+def run_certification(call: Call):
+    results = certification.run(call.uow, call.settings, call.me, call.body.nips, dry_run=call.body.dry_run)
+    return jsonify({"results": results, "certified": sum(r["status"] == "certified" for r in results)})
 
 
 def _own_certificate(call: Call) -> Certificate:

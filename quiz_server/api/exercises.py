@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Response, jsonify, request
+from pydantic import Field, StringConstraints
 
 from quiz_server import downloads
 from quiz_server.api import idempotency
 from quiz_server.api.endpoint import Call, endpoint
-from quiz_server.services import exercises
+from quiz_server.schemas import Body
+from quiz_server.services import exercise_scores, exercises
 
 
 @endpoint(
@@ -63,3 +67,35 @@ def quiz_results(call: Call):
     """Stream one CSV row per learner and quiz: the best submitted percent. The export's audit record
     is committed when this view returns; the rows are read afterwards, in the same unit of work."""
     return downloads.stream(call.uow, exercises.quiz_results_csv(call.uow, call.me.key), "text/csv")
+
+
+class ExerciseScoreIn(Body):
+    nip: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    assignment: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    score: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+    max_score: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]
+
+
+class PushExerciseScores(Body):
+    course_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    scores: Annotated[list[ExerciseScoreIn], Field(min_length=1, max_length=500)]
+
+
+@endpoint(
+    "POST",
+    "/grading/exercise-scores",
+    "Kirim nilai latihan notebook dari nbgrader (akun grader kursus ini; maks. 500 baris): nilai terbaru per "
+    "peserta dan latihan disimpan, dicatat di log audit, dan sertifikat terbit bila aturan kini terpenuhi. "
+    "Baris ber-NIP yang tidak terdaftar dilewati dan disebutkan (unknown_learners).",
+    roles=("grader",),
+    body=PushExerciseScores,
+    idempotent=True,
+    responses={
+        200: "Diterima",
+        403: "forbidden / grader_out_of_scope",
+        422: "course_mismatch / assignment_not_found / score_above_max / duplicate_score / validation_error",
+    },
+)
+def push_exercise_scores(call: Call):
+    body = call.body
+    return jsonify({"result": exercise_scores.push(call.uow, call.settings, call.me, body.course_id, body.scores)})

@@ -5,6 +5,7 @@ from quiz_server.models.audit import AuditEvent, RateBucket
 from quiz_server.models.base import Base
 from quiz_server.models.certificate import Certificate
 from quiz_server.models.exercise import ExerciseSubmission
+from quiz_server.models.exercise_score import ExerciseScore, GraderCourse
 from quiz_server.models.learner import Instansi, Learner, Staff, Token
 from quiz_server.models.quiz import ContentVersion, Question, Quiz, Rule
 from quiz_server.models.roster import RosterEntry
@@ -16,7 +17,9 @@ __all__ = [
     "Base",
     "Certificate",
     "ContentVersion",
+    "ExerciseScore",
     "ExerciseSubmission",
+    "GraderCourse",
     "IdempotencyRecord",
     "Instansi",
     "Learner",

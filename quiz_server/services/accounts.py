@@ -7,13 +7,15 @@ from sqlalchemy.exc import IntegrityError
 
 from netralitas.errors import Conflict, InvalidInput
 from netralitas.nip import parse_nip
-from quiz_server.models import Instansi, Learner, Staff
+from quiz_server.models import GraderCourse, Instansi, Learner, Staff
 from quiz_server.services import audit
 from quiz_server.services.credentials import hash_password, issue_token, verify_password
 from quiz_server.services.errors import InvalidCredentials, LearnerExists, UnknownInstansi
 from quiz_server.uow import UnitOfWork
 
-ROLES = ("trainer", "hr", "admin")
+# grader: the grading side's account (nbgrader), scoped to one course; it pushes exercise scores
+# and asks the server to certify (docs/certificates.md).
+ROLES = ("trainer", "hr", "admin", "grader")
 
 
 def register_learner(
@@ -87,11 +89,16 @@ def login(
     return token, account
 
 
-def create_staff(uow: UnitOfWork, *, username: str, role: str, password: str, instansi_id: str | None) -> Staff:
+def create_staff(
+    uow: UnitOfWork, *, username: str, role: str, password: str, instansi_id: str | None, course_id: str | None = None
+) -> Staff:
+    """Create a staff account; a ``grader`` is bound to ``course_id`` (the ``id`` of course.yaml)."""
     if role not in ROLES:
         raise InvalidInput(f"Peran harus salah satu dari: {', '.join(ROLES)}.", code="invalid_role")
     if role == "hr" and not instansi_id:
         raise InvalidInput("Akun HR wajib terikat pada satu instansi (--instansi).", code="instansi_required")
+    if role == "grader" and not course_id:
+        raise InvalidInput("Akun grader wajib terikat pada satu kursus (--course).", code="course_required")
     s = uow.session
     if instansi_id and s.get(Instansi, instansi_id) is None:
         raise UnknownInstansi(f"Instansi '{instansi_id}' tidak dikenal.")
@@ -103,5 +110,7 @@ def create_staff(uow: UnitOfWork, *, username: str, role: str, password: str, in
     s = uow.write()
     s.add(staff)
     s.flush()
+    if role == "grader":
+        s.add(GraderCourse(staff_id=staff.id, course_id=course_id))
     audit.record(uow, "cli", "staff_created", f"staff:{staff.id}", role=role)
     return staff

@@ -1,8 +1,8 @@
 """Issuing, revoking and checking certificates. Signing format: netralitas/certificates.py.
 
-Whether a learner has earned a certificate is decided elsewhere (``netralitas certify``
-over the nbgrader gradebook); this service only issues, and does so idempotently: one
-valid certificate per learner and content version.
+Whether a learner has earned a certificate is decided by the server's certification rule
+(services/certification.py), the only caller of :func:`issue`; this module issues, and does so
+idempotently: one valid certificate per learner and content version.
 
 Links (the verify page, the web download) start with a ``base_url`` the caller passes: the web
 layer's ``web.public_base()``, or ``Settings.public_url`` from the CLI (``None`` gives a path
@@ -125,11 +125,19 @@ def _existing_valid(s: Session, learner_id: int, version: str, on: dt.date) -> C
 
 
 def issue(
-    uow: UnitOfWork, settings: Settings, learner_id: int, *, actor: str = "system", on: dt.date | None = None
+    uow: UnitOfWork,
+    settings: Settings,
+    learner_id: int,
+    *,
+    actor: str = "system",
+    on: dt.date | None = None,
+    action: str = "certificate_issue",
+    detail: dict[str, Any] | None = None,
 ) -> tuple[Certificate, bool]:
     """Issue a certificate on the newest loaded content version; return ``(certificate, created)``.
 
-    Issuing again while a valid one exists for that version returns it unchanged.
+    Issuing again while a valid one exists for that version returns it unchanged. No rule is checked
+    here: call it only through services/certification.py. ``action`` and ``detail`` go to the audit log.
     """
     course = course_settings(settings.content_path)
     key = signing_key.private_key(key_path(settings))
@@ -165,7 +173,7 @@ def issue(
             continue
     else:
         raise Unavailable("Kode sertifikat tidak dapat dibuat. Coba lagi.", code="unavailable")
-    audit.record(uow, actor, "certificate_issue", cert.code, learner_id=learner_id, version=version.version)
+    audit.record(uow, actor, action, cert.code, learner_id=learner_id, version=version.version, **(detail or {}))
     return cert, True
 
 
@@ -188,14 +196,6 @@ def _new(learner_id: int, fields: dict[str, Any], title: str, legal_date: str, k
         signature=signature,
         payload=payload,
     )
-
-
-def issue_for_nip(uow: UnitOfWork, settings: Settings, nip: str, *, actor: str = "system") -> tuple[Certificate, bool]:
-    digits = "".join(str(nip).split())
-    learner_id = uow.session.scalar(select(Learner.id).where(Learner.nip == digits))
-    if learner_id is None:
-        raise LearnerNotFound("Tidak ada peserta dengan NIP ini.")
-    return issue(uow, settings, learner_id, actor=actor)
 
 
 def get(uow: UnitOfWork, code: str) -> Certificate:

@@ -1,4 +1,6 @@
-"""The whole certification chain with real nbgrader and a real quiz server over HTTP."""
+"""The whole certification chain with real nbgrader and a real quiz server over HTTP: build, release,
+submit, collect, autograde, sync (quiz results in, exercise scores out), certify. The server runs the
+mini course on the quizzes_and_exercises track, so the certificate waits for the pushed score."""
 
 from __future__ import annotations
 
@@ -17,16 +19,17 @@ from netralitas.client import QuizClient
 from netralitas.widgets.exercise import ExerciseSubmit
 from quiz_server import db
 from quiz_server.services.accounts import create_staff
-from tests.conftest import MINI
+from tests.conftest import MINI, on_exercises_track
 from tests.server.conftest import start_live
-from tests.server.test_api_flow import answers_for
+from tests.server.test_certification import take_quiz
 
 BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
 def live(tmp_path):
-    yield from start_live(tmp_path, f"sqlite:///{tmp_path / 'quiz.sqlite'}")
+    content = on_exercises_track(MINI, tmp_path / "mini-latihan")
+    yield from start_live(tmp_path, f"sqlite:///{tmp_path / 'quiz.sqlite'}", content=content)
 
 
 @pytest.fixture
@@ -44,8 +47,11 @@ def cli(*args, env, cwd=None) -> subprocess.CompletedProcess:
 
 
 def staff_token(live, role="trainer") -> str:
+    course = "mini" if role == "grader" else None
     with db.unit_of_work(live.app) as uow:
-        create_staff(uow, username=f"staf-{role}", role=role, password="kata-sandi-staf-1", instansi_id=None)
+        create_staff(
+            uow, username=f"staf-{role}", role=role, password="kata-sandi-staf-1", instansi_id=None, course_id=course
+        )
         uow.commit()
     r = live.api().post("/api/v1/auth/token", json={"username": f"staf-{role}", "password": "kata-sandi-staf-1"})
     return r.json()["token"]
@@ -81,8 +87,8 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
     # 2. Two learners: one passes the quiz and does the exercise well, one hands in a weak exercise.
     good, good_api = live.register(name="Rina Lestari")
     weak, weak_api = live.register(name="Budi Santoso")
-    attempt = good_api.post("/api/v1/quizzes/m01/attempts", json={}).json()["attempt"]
-    good_api.post(f"/api/v1/attempts/{attempt['id']}/submit", json={"answers": answers_for(live, attempt)})
+    take_quiz(live, good_api)
+    assert good_api.get("/api/v1/me/certificate").status_code == 404  # this track also needs the exercise
     key = {
         "m01-s1": "disiplin_sedang",
         "m01-s2": "disiplin_berat",
@@ -114,7 +120,17 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
     assert "2 dari 3" in auto.stdout
     assert "199912312020121001" in auto.stderr
 
-    # 4. The trainer grades the case analysis (what formgrader writes), then quiz results are synced.
+    # 4. Quiz results are synced in; an exercise still waiting for its manual grade is not pushed out.
+    env["NETRALITAS_GRADER_TOKEN"] = staff_token(live, "grader")
+    sync_args = ("grade", "sync", "--root", str(course_root), "--content", str(MINI))
+    early = cli(*sync_args, env=env)
+    assert early.returncode == 0, early.stderr
+    # The two case analyses, and the broken notebook, which nbgrader leaves for a person to look at.
+    assert "3 kiriman latihan menunggu penilaian manual" in early.stdout, early.stdout
+    assert live.sql("SELECT count(*) FROM exercise_scores")[0][0] == 0
+
+    # The trainer grades the case analysis (what formgrader writes); the next sync pushes the totals and
+    # the server certifies the learner whose rule is now complete: nobody runs `certify` for that.
     from nbgrader.api import Gradebook
 
     os.environ["PATH"] = env["PATH"]
@@ -122,11 +138,21 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
         for who, pts in ((good, 4), (weak, 1)):
             grade = gb.find_grade("m01-analisis-jawaban", "m01-latihan", "m01-latihan", who["nip"])
             grade.manual_score = pts
+            grade.needs_manual_grade = False
         gb.db.commit()
-    sync = cli("grade", "sync", "--root", str(course_root), env=env)
+    sync = cli(*sync_args, env=env)
     assert sync.returncode == 0, sync.stderr
-    again = cli("grade", "sync", "--root", str(course_root), env=env)
+    assert "2 baris, 2 berubah; 1 peserta kini tersertifikasi" in sync.stdout, sync.stdout
+    assert "1 kiriman latihan menunggu" in sync.stdout
+    scores = live.sql(
+        "SELECT l.nip, s.score, s.max_score FROM exercise_scores s JOIN learners l ON l.id = s.learner_id"
+    )
+    assert sorted(scores) == sorted([(good["nip"], 8.0, 8.0), (weak["nip"], 1.0, 8.0)])
+    mine = good_api.get("/api/v1/me/certificate").json()["certificate"]
+    assert mine["status"] == "valid"
+    again = cli(*sync_args, env=env)
     assert "0 nilai baru" in again.stdout and "1 nilai diperbarui" in again.stdout
+    assert "2 baris, 0 berubah; 0 peserta" in again.stdout
 
     # 5. nbgrader itself reads the result.
     export = subprocess.run(
@@ -146,23 +172,26 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
     assert rows[("kuis-m01", good["nip"])]["first_name"] == "Rina Lestari"
     assert float(rows[("kuis-m01", good["nip"])]["max_score"]) == 100.0
 
-    # 6. The certification rule.
-    dry = cli("certify", "--dry-run", "--root", str(course_root), "--content", str(MINI), env=env)
+    # 6. `certify` only asks the server; a trainer's token may not even ask.
+    refused = cli("certify", "--root", str(course_root), env=env)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    env["NETRALITAS_TOKEN"] = env["NETRALITAS_GRADER_TOKEN"]
+    dry = cli("certify", "--dry-run", "--root", str(course_root), env=env)
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.strip().splitlines()
-    assert lines[:-1] == [f"{good['nip']}: memenuhi syarat"], dry.stdout
-    assert lines[-1].startswith("1 dari ") and "memenuhi syarat sertifikat" in lines[-1]
+    assert f"{good['nip']}: sudah bersertifikat ({mine['code']})" in lines, dry.stdout
+    assert f"{weak['nip']}: belum memenuhi syarat (belum lulus: kuis-m01, m01-latihan)" in lines, dry.stdout
+    assert "199912312020121001: tidak terdaftar di server kuis" in lines, dry.stdout
+    assert "1 dari " in lines[-1] and "(0 diterbitkan sekarang)" in lines[-1]
 
-    # 7. Issue through the quiz server, then verify online and offline; one changed byte fails.
-    env["NETRALITAS_TOKEN"] = staff_token(live, "admin")
-    real = cli("certify", "--root", str(course_root), "--content", str(MINI), env=env)
+    # 7. Verify online and offline; one changed byte fails.
+    real = cli("certify", "--nip", good["nip"], "--root", str(course_root), env=env)
     assert real.returncode == 0, real.stderr
-    code = real.stdout.split("sertifikat ")[1].split()[0]
+    code = real.stdout.split("(")[1].split(")")[0]
+    assert code == mine["code"]  # re-running issues nothing new
     online = live.api().get(f"/api/v1/certificates/{code}").json()["certificate"]
     assert online["status"] == "valid" and online["name"] == "Rina Lestari"
     assert "*" in online["nip"] and online["nip"] != good["nip"]  # masked
-    again = cli("certify", "--root", str(course_root), "--content", str(MINI), env=env)
-    assert code in again.stdout  # re-running issues nothing new
     pem = tmp_path / "kunci.pem"
     pem.write_text(live.api().get("/api/v1/certificates/public-key").json()["public_key_pem"])
     token = online["signed"]

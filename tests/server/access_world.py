@@ -1,5 +1,6 @@
 """A small world with every role, for the access matrix: two learners, two trainers, two HR
-accounts of different instansi, an admin; an open attempt, a hand-in, a workshop, a certificate."""
+accounts of different instansi, an admin, a grader of the course; an open attempt, a hand-in, a
+workshop, and a certificate the server issued when the other learner passed the quiz."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import requests
 
 from quiz_server import db
 from quiz_server.services.accounts import create_staff
+from tests.server.test_certification import take_quiz
 
-ROLES = ("anon", "learner", "other_learner", "trainer", "other_trainer", "hr", "other_hr", "admin")
+ROLES = ("anon", "learner", "other_learner", "trainer", "other_trainer", "hr", "other_hr", "admin", "grader")
 PASSWORD = "kata-sandi-uji-panjang"
 
 
@@ -24,8 +26,9 @@ class World:
 
 
 def _staff(live, name: str, role: str, instansi: str | None) -> str:
+    course = "mini" if role == "grader" else None
     with db.unit_of_work(live.app) as uow:
-        create_staff(uow, username=name, role=role, password=PASSWORD, instansi_id=instansi)
+        create_staff(uow, username=name, role=role, password=PASSWORD, instansi_id=instansi, course_id=course)
         uow.commit()
     return live.api().post("/api/v1/auth/token", json={"username": name, "password": PASSWORD}).json()["token"]
 
@@ -51,6 +54,7 @@ def build(live) -> World:
         "hr": _staff(live, "hr-a", "hr", "kab-bengkalis"),
         "other_hr": _staff(live, "hr-b", "hr", "bkn"),
         "admin": _staff(live, "admin-a", "admin", None),
+        "grader": _staff(live, "grader-a", "grader", None),
     }
     attempt = l_api.post("/api/v1/quizzes/m01/attempts", json={}).json()["attempt"]
     nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
@@ -61,13 +65,14 @@ def build(live) -> World:
         json={"title": "Lokakarya uji", "date": "2026-11-23", "place": "Aula", "quiz_id": "m01", "mode": "live"},
     ).json()["workshop"]
     l_api.post("/api/v1/workshops/join", json={"join_code": ws["join_code"]})
-    cert = live.api(tokens["admin"]).post("/api/v1/certificates", json={"nip": learner["nip"]}).json()["certificate"]
+    take_quiz(live, o_api)  # the server certifies the other learner; the learner keeps an open attempt only
+    cert = o_api.get("/api/v1/me/certificate").json()["certificate"]
     ids = {
         "attempt": attempt["id"],
         "submission": str(sub["id"]),
         "workshop": str(ws["id"]),
         "code": cert["code"],
-        "nip": learner["nip"],
+        "nip": other["nip"],
     }
     web = {
         "anon": requests.Session(),
@@ -80,6 +85,7 @@ def build(live) -> World:
         ("hr", "hr-a"),
         ("other_hr", "hr-b"),
         ("admin", "admin-a"),
+        ("grader", "grader-a"),
     ):
         web[role] = _web_login(live, "/staf/masuk", "username", name)
     json.dumps(ids)

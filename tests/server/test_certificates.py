@@ -1,5 +1,6 @@
 """Certificates over real HTTP, on SQLite and PostgreSQL: issue, verify online and offline, revoke,
-expiry, the refresher rule, the learner's download, and who may do what."""
+expiry, the refresher rule, the learner's download, and who may do what. The certification rule
+itself (who may be certified, by whom): tests/server/test_certification.py."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from quiz_server.services import content as content_service
 from quiz_server.services.certificates import ALPHABET
 from tests.conftest import MINI
 from tests.server.conftest import next_nip
-from tests.server.test_pages import Web
+from tests.server.test_certification import take_quiz
+from tests.server.test_pages import PASSWORD, Web
 
 BIN = Path(sys.executable).parent
 STAFF_PASSWORD = "kata-sandi-staf-123"
@@ -44,11 +46,12 @@ def staff(live, role: str, instansi_id: str | None = None):
     return live.api(r.json()["token"])
 
 
-def issued(live, admin=None, **learner):
-    """Register a learner and issue their certificate through the API; return (learner, api, cert)."""
+def issued(live, **learner):
+    """Register a learner who passes the course's quiz: the server certifies them. (learner, api, cert)"""
     person, api = live.register(**learner)
-    r = (admin or staff(live, "admin")).post("/api/v1/certificates", json={"nip": person["nip"]})
-    assert r.status_code == 201, r.text
+    take_quiz(live, api)
+    r = api.get("/api/v1/me/certificate")
+    assert r.status_code == 200, r.text
     return person, api, r.json()["certificate"]
 
 
@@ -78,7 +81,7 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 def test_issue_is_idempotent_and_verifies_online_with_masked_nip_only(live):
     admin = staff(live, "admin")
-    person, _, cert = issued(live, admin, name="Rina Marlina")
+    person, _, cert = issued(live, name="Rina Marlina")
     assert re.fullmatch(f"[{ALPHABET}]{{10}}", cert["code"])
     again = admin.post("/api/v1/certificates", json={"nip": person["nip"]})
     assert again.status_code == 200 and again.json()["created"] is False
@@ -105,7 +108,10 @@ def test_issue_is_idempotent_and_verifies_online_with_masked_nip_only(live):
 
 def test_concurrent_issues_for_one_learner_make_one_certificate(live):
     admin = staff(live, "admin")
-    person, _ = live.register()
+    person, api = live.register()
+    take_quiz(live, api)
+    # As if the learner had passed before the server certified by itself: the rule holds, no certificate.
+    sql_write(live, "DELETE FROM certificates")
     barrier = threading.Barrier(8)
     codes: list[tuple[int, str]] = []
 
@@ -164,8 +170,9 @@ def test_dashboard_button_and_public_page(live):
     person_nip = next_nip()
     assert web.register(nip=person_nip, name="Budi Santoso").status_code == 200
     assert "Unduh sertifikat" not in web.get("/").text
-    r = staff(live, "admin").post("/api/v1/certificates", json={"nip": person_nip})
-    code = r.json()["certificate"]["code"]
+    token = live.api().post("/api/v1/auth/token", json={"nip": person_nip, "password": PASSWORD}).json()["token"]
+    take_quiz(live, live.api(token))  # passing is all it takes: nobody issues anything
+    code = live.api(token).get("/api/v1/me/certificate").json()["certificate"]["code"]
     page = web.get("/").text
     assert 'href="/sertifikat.pdf"' in page and "Unduh sertifikat (PDF)" in page
     download = web.get("/sertifikat.pdf")
@@ -180,7 +187,7 @@ def test_dashboard_button_and_public_page(live):
 
 def test_revoke_and_expiry(live):
     admin = staff(live, "admin")
-    person, api, cert = issued(live, admin)
+    person, api, cert = issued(live)
     bad = admin.post(f"/api/v1/certificates/{cert['code']}/revoke", json={})
     assert bad.status_code == 422 and live.sql("SELECT status FROM certificates")[0][0] == "valid"
     r = admin.post(f"/api/v1/certificates/{cert['code']}/revoke", json={"reason": "Data kelulusan keliru"})
@@ -190,7 +197,9 @@ def test_revoke_and_expiry(live):
     assert api.get("/api/v1/me/progress").json()["certification"]["status"] == "dicabut"
     assert api.get("/api/v1/me/certificate.pdf").json()["error"]["code"] == "certificate_revoked"
 
-    again = admin.post("/api/v1/certificates", json={"nip": person["nip"]})
+    refused = admin.post("/api/v1/certificates", json={"nip": person["nip"]})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "reissue_reason_required"
+    again = admin.post("/api/v1/certificates", json={"nip": person["nip"], "reason": "Data sudah dibetulkan"})
     assert again.status_code == 201 and again.json()["certificate"]["code"] != cert["code"]
     fresh = again.json()["certificate"]["code"]
     sql_write(live, "UPDATE certificates SET valid_until = :d WHERE code = :c", d=dt.date(2020, 1, 1), c=fresh)
@@ -213,7 +222,7 @@ def _load_version(live, tmp_path: Path, version: str) -> None:
 
 def test_refresher_due_after_a_major_content_change(live, tmp_path):
     admin = staff(live, "admin")
-    person, api, cert = issued(live, admin)
+    person, api, cert = issued(live)
     _load_version(live, tmp_path, "1.1.0")  # wording fixes: no change in the law
     assert live.api().get(f"/api/v1/certificates/{cert['code']}").json()["certificate"]["refresher_due"] is False
     _load_version(live, tmp_path, "2.0.0")
@@ -231,7 +240,7 @@ def test_roles(live):
         assert api.post(f"/api/v1/certificates/{cert['code']}/revoke", json={"reason": "coba"}).status_code == 403
     assert live.api().post("/api/v1/certificates", json={"nip": person["nip"]}).status_code == 401
     trainer = staff(live, "trainer")
-    assert trainer.post("/api/v1/certificates", json={"nip": person["nip"]}).status_code == 200  # the grading CLI
+    assert trainer.post("/api/v1/certificates", json={"nip": person["nip"]}).status_code == 403  # only the rule
     assert trainer.post(f"/api/v1/certificates/{cert['code']}/revoke", json={"reason": "coba"}).status_code == 403
     assert live.sql("SELECT status FROM certificates")[0][0] == "valid"
 
@@ -271,17 +280,20 @@ def test_cli_verifies_offline_and_refuses_one_changed_byte(live, tmp_path):
 
 
 def test_cli_issue_and_revoke_on_the_same_database(live, tmp_path):
-    person, _ = live.register()
+    person, api = live.register()
     env = {
         **os.environ,
         "DATABASE_URL": live.db_url,
         "NETRALITAS_INSTANCE": str(tmp_path / "instance"),
         "NETRALITAS_CONTENT": str(MINI),
     }
+    early = cli("issue", person["nip"], env=env)  # the CLI applies the same rule: no shortcut
+    assert early.returncode == 1 and "belum memenuhi syarat" in early.stderr and "kuis-m01" in early.stderr
+    take_quiz(live, api)
     made = cli("issue", person["nip"], env=env)
     assert made.returncode == 0, made.stderr
+    assert "Sertifikat sudah ada" in made.stdout  # the server certified at the submit
     code = re.search(rf"[{ALPHABET}]{{10}}", made.stdout).group(0)
-    assert "Sertifikat sudah ada" in cli("issue", person["nip"], env=env).stdout
     assert live.api().get(f"/api/v1/certificates/{code}").json()["certificate"]["status"] == "valid"
     pem = cli("public-key", env=env)
     assert pem.stdout == live.api().get("/api/v1/certificates/public-key").json()["public_key_pem"]
@@ -293,6 +305,12 @@ def test_cli_issue_and_revoke_on_the_same_database(live, tmp_path):
     assert live.api().get(f"/api/v1/certificates/{code}").json()["certificate"]["status"] == "revoked"
     unknown = cli("revoke", "ZZZZZZZZZZ", "--reason", "tidak ada", env=env)
     assert unknown.returncode == 1 and "tidak ditemukan" in unknown.stderr
+    bare = cli("issue", person["nip"], env=env)
+    assert bare.returncode == 1 and "alasan tertulis" in bare.stderr
+    reissued = cli("issue", person["nip"], "--reason", "Pencabutan keliru", env=env)
+    assert reissued.returncode == 0 and "Sertifikat diterbitkan" in reissued.stdout, reissued.stderr
+    [(actor, detail)] = live.sql("SELECT actor, detail FROM audit_log WHERE action = 'certificate_reissue'")
+    assert actor == "cli" and "Pencabutan keliru" in str(detail)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -23,7 +23,7 @@ from netralitas.nip import parse_nip
 from quiz_server import db
 from quiz_server.db import normalise_url
 from quiz_server.services import accounts
-from tests.conftest import CONTENT
+from tests.conftest import CONTENT, MINI, on_exercises_track
 from tests.server.conftest import Api, Live, next_nip, start_live
 from tests.server.test_api_flow import answers_for, start
 
@@ -89,10 +89,20 @@ def certify(live: Live, learner_id: int, status: str = "valid", valid_until: dt.
     )
 
 
+# Reports tell "every module passed" from "certified". On the sample course's quizzes track the
+# server certifies at the passing submit, so these servers run on the exercises track, where a
+# passed quiz certifies no one and the tests place certificates themselves (certify above).
+
+
+@pytest.fixture
+def live(tmp_path: Path, db_url: str) -> Iterator[Live]:
+    yield from start_live(tmp_path, db_url, on_exercises_track(MINI, tmp_path / "mini"))
+
+
 @pytest.fixture
 def full_live(tmp_path: Path, db_url: str) -> Iterator[Live]:
     """The real eight-module course, for figures that depend on several quizzes."""
-    yield from start_live(tmp_path, db_url, CONTENT)
+    yield from start_live(tmp_path, db_url, on_exercises_track(CONTENT, tmp_path / "content"))
 
 
 # -- roster upload ----------------------------------------------------------------------------------
