@@ -76,15 +76,18 @@ def classification(module: Module, cells: list) -> None:
         )
     )
     per_item = ex.points / len(ex.items)
+    # Exact built-in types: a str subclass with an __eq__ that always holds must not pass (the
+    # answer cell is parsed as data by grading.preprocessors.ParseAnswers; this is a second wall).
     valid = json.dumps(sorted(k.value for k in VERDICT))
     for it in ex.items:
         cells.append(
             new_code_cell(
                 f"# Pemeriksaan otomatis untuk {it.id}\n"
-                f'assert isinstance(jawaban, dict), "jawaban harus berupa kamus {{...}}"\n'
-                f'assert jawaban.get("{it.id}") in {valid}, "isi jawaban untuk {it.id} dengan salah satu pilihan"\n'
+                f'assert type(jawaban) is dict, "jawaban harus berupa kamus {{...}}"\n'
+                f'assert type(jawaban.get("{it.id}")) is str and jawaban["{it.id}"] in {valid}, '
+                f'"isi jawaban untuk {it.id} dengan salah satu pilihan"\n'
                 f"### BEGIN HIDDEN TESTS\n"
-                f'assert jawaban["{it.id}"] == "{it.answer.value}"\n'
+                f'assert type(jawaban["{it.id}"]) is str and jawaban["{it.id}"] == "{it.answer.value}"\n'
                 f"### END HIDDEN TESTS",
                 metadata=_meta(f"{it.id}-uji", grade=True, solution=False, locked=True, points=round(per_item, 4)),
                 id=_cell_id(f"{it.id}-uji"),

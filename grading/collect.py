@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
-from grading.server import StaffClient
+from grading.server import ServerError, StaffClient
+
+# One path segment each: a NIP or an assignment name from the server never leaves submitted/.
+_SEGMENT = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
+
+
+def _segment(value: object, what: str) -> str:
+    text = str(value)
+    if not _SEGMENT.fullmatch(text):
+        raise ServerError(
+            f"Server mengirim {what} yang tidak sah untuk nama folder: {text[:40]!r}.", code="bad_submission"
+        )
+    return text
 
 
 def collect(client: StaffClient, root: Path, assignment: str | None = None) -> list[Path]:
@@ -13,9 +26,10 @@ def collect(client: StaffClient, root: Path, assignment: str | None = None) -> l
     written = []
     subs = client.get_json("/api/v1/exercises/submissions", **({"assignment": assignment} if assignment else {}))
     for sub in subs["submissions"]:
-        folder = root / "submitted" / sub["nip"] / sub["assignment"]
+        nip, name = _segment(sub["nip"], "NIP"), _segment(sub["assignment"], "nama latihan")
+        folder = root / "submitted" / nip / name
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{sub['assignment']}.ipynb"
+        path = folder / f"{name}.ipynb"
         path.write_bytes(client.get_bytes(f"/api/v1/exercises/submissions/{sub['id']}/notebook"))
         stamp = dt.datetime.fromisoformat(sub["submitted_at"]).astimezone(dt.UTC)
         (folder / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
