@@ -156,6 +156,11 @@ def command(
     if not privileged and uid != os.getuid():
         raise ValueError("without root the sandbox can only keep the caller's own uid")
     m = _Mounts()
+    # The fresh /proc, /dev and /tmp first: a kit checked out under /tmp (a CI clone) is bound on top
+    # of the tmpfs afterwards instead of being hidden by it.
+    m.special("--proc", "/proc")
+    m.special("--dev", "/dev")
+    m.special("--tmpfs", TMP, "--perms", "1777", "--size", str(TMP_BYTES))
     m.bind(Path("/usr"))
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = Path("/") / name
@@ -168,9 +173,6 @@ def command(
             m.bind(Path("/etc") / name)
     for d in _runtime_dirs():
         m.bind(d)
-    m.special("--proc", "/proc")
-    m.special("--dev", "/dev")
-    m.special("--tmpfs", TMP, "--perms", "1777", "--size", str(TMP_BYTES))
     m.bind(writable, ro=False)
     for r in readable:
         m.bind(Path(r).resolve())
