@@ -100,7 +100,7 @@ def page_login(*, nip: str | None = None, username: str | None = None, password:
     Raises :class:`~quiz_server.services.errors.RateLimited` or
     :class:`~quiz_server.services.errors.InvalidCredentials`.
     """
-    throttle_login(nip if nip is not None else username or "")
+    throttle_login(accounts.login_key(nip=nip, username=username))
     raw, account = accounts.login(
         uow(), nip=nip, username=username, password=password, token_days=settings().token_ttl_days, kind="web"
     )

@@ -24,7 +24,7 @@ def token(call: Call):
     body = call.body
     if (body.nip is None) == (body.username is None):
         raise InvalidInput("Isi salah satu: 'nip' atau 'username'.")
-    web.throttle_login(body.nip or body.username or "")
+    web.throttle_login(accounts.login_key(nip=body.nip, username=body.username))
     raw, account = accounts.login(
         call.uow, nip=body.nip, username=body.username, password=body.password, token_days=call.settings.token_ttl_days
     )

@@ -58,10 +58,19 @@ def register_learner(
     return learner, token
 
 
+def _nip_digits(nip: str) -> str:
+    return "".join(str(nip).split())
+
+
+def login_key(*, nip: str | None, username: str | None) -> str:
+    """The account a login names, exactly as the lookup reads it, for the per-account rate limit:
+    spaces inside a NIP name the same account, so they cannot buy a fresh budget."""
+    return f"nip:{_nip_digits(nip)}" if nip is not None else f"staff:{username or ''}"
+
+
 def _find_account(uow: UnitOfWork, *, nip: str | None, username: str | None) -> Learner | Staff | None:
     if nip is not None:
-        digits = "".join(str(nip).split())
-        return uow.session.scalar(select(Learner).where(Learner.nip == digits))
+        return uow.session.scalar(select(Learner).where(Learner.nip == _nip_digits(nip)))
     return uow.session.scalar(select(Staff).where(Staff.username == username))
 
 

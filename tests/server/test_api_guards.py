@@ -140,5 +140,14 @@ def test_login_is_rate_limited(live):
     ]
     assert codes[:10] == [401] * 10
     assert codes[10:] == [429, 429]
+
+
+def test_spaces_inside_the_nip_do_not_buy_a_fresh_login_budget(live):
+    learner, _ = live.register()
+    nip = learner["nip"]
+    spaced = [nip[:i] + " " * (1 + i % 3) + nip[i:] for i in range(1, 13)]  # the same NIP, 12 spellings
+    codes = [live.api().post("/api/v1/auth/token", json={"nip": s, "password": "salah"}).status_code for s in spaced]
+    assert codes[:10] == [401] * 10
+    assert codes[10:] == [429, 429]
     r = live.api().post("/api/v1/auth/token", json={"nip": learner["nip"], "password": "salah"})
     assert r.headers["Retry-After"].isdigit()
