@@ -134,7 +134,7 @@ def _roster_page(status: int = 200, **ctx):
 @bp.route("/daftar-pegawai", methods=["GET", "POST"])
 @staff_page("hr")
 def roster_upload():
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which CSRF protection does not check)
         return _roster_page()
     # The form is checked here rather than by CSRFProtect, which would parse it under the 64 KB limit.
     settings = web.settings()

@@ -67,7 +67,7 @@ def _register_form(values: dict, errors: dict[str, str], status: int = 200, mess
 
 @bp.route("/daftar", methods=["GET", "POST"])
 def register():
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which CSRF protection does not check)
         return _register_form({"nip_kind": "pns"}, {})
     values = {f: request.form.get(f, "").strip() for f in _TEXT_FIELDS}  # passwords are never sent back
     try:
@@ -99,7 +99,7 @@ def _login_form(nip: str, error: str | None = None, status: int = 200, headers: 
 
 @bp.route("/masuk", methods=["GET", "POST"])
 def login():
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which CSRF protection does not check)
         return _login_form("")
     nip = request.form.get("nip", "").strip()[:40]
     password = request.form.get("password", "")

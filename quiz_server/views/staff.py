@@ -57,7 +57,7 @@ def _form(username: str, error: str | None = None, status: int = 200, headers: d
 
 @bp.route("/masuk", methods=["GET", "POST"])
 def login():
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which CSRF protection does not check)
         return _form("")
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")

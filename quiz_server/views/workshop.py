@@ -53,7 +53,7 @@ def _retry_after(exc: RateLimited) -> dict:
 
 @bp.route("/join", methods=["GET", "POST"])
 def join():
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which CSRF protection does not check)
         return _page("code", joincode.normalise(request.args.get("code", ""))[:6])
     code = joincode.normalise(request.form.get("code", ""))
     step = request.form.get("step", "code")

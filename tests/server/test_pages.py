@@ -312,3 +312,23 @@ def test_login_is_rate_limited(limited):
     assert "Terlalu banyak percobaan" in blocked.text
     assert int(blocked.headers["Retry-After"]) >= 1
     assert "Peserta Uji" not in blocked.text
+
+
+def test_head_with_a_form_body_changes_nothing(live):
+    """CSRF protection checks POST only; HEAD must never reach a form's POST branch."""
+    learner, _ = live.register(password=PASSWORD)
+    web = Web(live.url)
+    form = registration()
+    tokens = count(live, "tokens")
+    for path, data in (
+        ("/daftar", form),
+        ("/masuk", {"nip": learner["nip"], "password": PASSWORD}),
+        ("/staf/masuk", {"username": "admin", "password": PASSWORD}),
+        ("/join", {"step": "lookup", "join_code": "ABC123", "nip": learner["nip"]}),
+    ):
+        r = web.http.head(live.url + path, data=data, timeout=30)
+        assert r.status_code in (200, 404), (path, r.status_code)
+        assert "sid" not in web.http.cookies.get_dict(), path
+    assert count(live, "learners", "nip = :n", n=form["nip"]) == 0
+    assert count(live, "tokens") == tokens
+    assert count(live, "audit_log", "action LIKE 'login%'") == 0
