@@ -85,7 +85,14 @@ def _csv_rows(data: bytes) -> Iterator[list[object]]:
     first = text.split("\n", 1)[0]
     # Excel in an Indonesian locale separates with ';' (the comma is the decimal mark there).
     delimiter = max(";,\t", key=first.count)
-    yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    except csv.Error:  # a field over csv's size limit (131,072 characters), or a broken quote
+        raise InvalidInput(
+            "Berkas CSV tidak dapat dibaca: ada isian yang terlalu panjang atau tanda kutip yang tidak ditutup. "
+            "Periksa berkasnya, atau simpan sebagai .xlsx.",
+            code="roster_unreadable",
+        ) from None
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[object]]:

@@ -148,6 +148,9 @@ def test_upload_problems_with_the_file_itself(live):
     assert upload(hr, b"   ").json()["error"]["code"] == "roster_empty"
     assert upload(hr, b"NIP,nama,unit,jabatan\n\n").json()["error"]["code"] == "roster_empty"
     assert upload(hr, b"PK\x03\x04 not really a zip", "x.xlsx").json()["error"]["code"] == "roster_unreadable"
+    long_field = b'NIP,nama,unit,jabatan\n199001012015031001,A,B,"' + b"x" * 140_000 + b'"\n'
+    r = upload(hr, long_field)  # over csv's field limit: a clear refusal, not a 500
+    assert r.status_code == 422 and r.json()["error"]["code"] == "roster_unreadable"
     assert hr.post("/api/v1/roster", json={"rows": "nope"}).json()["error"]["code"] == "validation_error"
     r = hr.post("/api/v1/roster", data=b"x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "roster_file_missing"
