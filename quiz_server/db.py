@@ -31,6 +31,7 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, pool_size: int = 10, max_
             connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
             pool_size=8,
             max_overflow=-1,
+            hide_parameters=True,  # a database fault's log line must not carry NIPs, names or hashes
         )
 
         @event.listens_for(engine, "connect")
@@ -53,7 +54,14 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, pool_size: int = 10, max_
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=10, pool_pre_ping=True)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=10,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 def sqlite_files(url: str) -> list[Path]:

@@ -41,3 +41,18 @@ def test_migrations_match_the_models(kind, tmp_path):
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
     assert diff == []
+
+
+@pytest.mark.parametrize("kind", URLS)
+def test_a_database_fault_does_not_carry_the_statement_parameters(kind, tmp_path):
+    """Unhandled errors are logged with their message: it must not hold a NIP, a name or a hash."""
+    url = f"sqlite:///{tmp_path / 'faults.sqlite'}" if kind == "sqlite" else os.environ["TEST_DATABASE_URL"]
+    engine = make_engine(url)
+    secret = "199001012015031001-Siti-Aminah-$argon2id$"
+    try:
+        with engine.connect() as conn, pytest.raises(Exception) as exc:
+            conn.execute(text("SELECT CAST(:v AS INTEGER) FROM no_such_table"), {"v": secret})
+    finally:
+        engine.dispose()
+    assert secret not in str(exc.value)
+    assert "parameters hidden" in str(exc.value)
