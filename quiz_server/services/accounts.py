@@ -98,6 +98,23 @@ def login(
     return token, account
 
 
+def staff_password_problem(password: str, username: str) -> str | None:
+    """Why a staff password is too weak to guard national training records, or None.
+
+    Staff accounts read other people's data, so "aaaaaaaaaa", "1234567890" or the username with a
+    suffix are refused even though they are ten characters long.
+    """
+    if len(password) < 10:
+        return "Kata sandi minimal 10 karakter."
+    if len(set(password.lower())) < 5:
+        return "Kata sandi terlalu seragam: pakai paling sedikit 5 karakter yang berbeda."
+    if password.isdigit():
+        return "Kata sandi tidak boleh hanya angka."
+    if len(username) >= 3 and username.lower() in password.lower():
+        return "Kata sandi tidak boleh memuat nama pengguna."
+    return None
+
+
 def create_staff(
     uow: UnitOfWork, *, username: str, role: str, password: str, instansi_id: str | None, course_id: str | None = None
 ) -> Staff:
@@ -113,8 +130,9 @@ def create_staff(
         raise UnknownInstansi(f"Instansi '{instansi_id}' tidak dikenal.")
     if s.scalar(select(Staff.id).where(Staff.username == username)):
         raise Conflict(f"Nama pengguna '{username}' sudah dipakai.", code="user_exists")
-    if len(password) < 10:
-        raise InvalidInput("Kata sandi minimal 10 karakter.", code="weak_password")
+    problem = staff_password_problem(password, username)
+    if problem:
+        raise InvalidInput(problem, code="weak_password")
     staff = Staff(username=username, role=role, instansi_id=instansi_id, password_hash=hash_password(password))
     s = uow.write()
     s.add(staff)

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from netralitas.errors import Conflict, InvalidInput, InvalidNIP
 from quiz_server import db
-from quiz_server.models import AuditEvent, Learner, RateBucket, Token
+from quiz_server.models import AuditEvent, Learner, RateBucket, Staff, Token
 from quiz_server.services import accounts, ratelimit
 from quiz_server.services.errors import InvalidCredentials, LearnerExists, RateLimited, UnknownInstansi
 from quiz_server.uow import UnitOfWork
@@ -157,3 +157,19 @@ def test_a_unit_of_work_left_without_commit_rolls_back(app, make):
         )
     with UnitOfWork(db.handles(app)) as check:
         assert _count(check, Learner) == 0
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["pendek-1", "aaaaaaaaaa", "abababababab", "1234567890", "widyaiswara-2026", "Widyaiswara!!"],
+)
+def test_weak_staff_passwords_are_refused_and_nothing_is_created(uow, password):
+    with pytest.raises(InvalidInput) as exc:
+        accounts.create_staff(uow, username="widyaiswara", role="trainer", password=password, instansi_id=None)
+    assert exc.value.code == "weak_password"
+    assert uow.session.scalar(select(func.count()).select_from(Staff)) == 0
+
+
+def test_a_varied_staff_password_is_accepted(uow):
+    accounts.create_staff(uow, username="widyaiswara", role="trainer", password="Kopi-pagi-7319", instansi_id=None)
+    assert uow.session.scalar(select(func.count()).select_from(Staff)) == 1
