@@ -66,6 +66,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "NETRALITAS_BANK": ("CONTENT_PATH", str),
     "NETRALITAS_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
     "NETRALITAS_PROXY_HOPS": ("PROXY_HOPS", int),
+    "NETRALITAS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", str),
     "NETRALITAS_RATE_LIMIT_LOGIN": ("RATE_LIMIT_LOGIN", lambda v: tuple(int(x) for x in v.split("/"))),
     "NETRALITAS_RATE_LIMIT_REGISTER": ("RATE_LIMIT_REGISTER", lambda v: tuple(int(x) for x in v.split("/"))),
     "NETRALITAS_DB_MAX_OVERFLOW": ("DB_MAX_OVERFLOW", int),

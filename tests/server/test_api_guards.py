@@ -6,8 +6,10 @@ import json
 import re
 import threading
 
+import pytest
 import requests
 
+from tests.server.conftest import next_nip, start_live
 from tests.server.test_api_flow import start
 
 KEY_FIELDS = {"correct", "is_correct", "correct_choices", "answer", "answers", "key", "explanation", "feedback"}
@@ -151,3 +153,32 @@ def test_spaces_inside_the_nip_do_not_buy_a_fresh_login_budget(live):
     assert codes[10:] == [429, 429]
     r = live.api().post("/api/v1/auth/token", json={"nip": learner["nip"], "password": "salah"})
     assert r.headers["Retry-After"].isdigit()
+
+
+@pytest.mark.parametrize(("trusted", "expected"), [("192.0.2.1", [401, 401, 429, 429]), ("127.0.0.1", [401] * 4)])
+def test_forwarded_for_is_read_only_from_a_trusted_proxy(tmp_path, trusted, expected):
+    """Per-address login budget of 2: a direct client rotating X-Forwarded-For stays one address."""
+    gen = start_live(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'quiz.sqlite'}",
+        PROXY_HOPS=1,
+        TRUSTED_PROXIES=trusted,
+        RATE_LIMIT_LOGIN=(2, 3600),  # every request names a new NIP: only the address budget counts
+        RATE_LIMIT_LOGIN_ADDRESS_FACTOR=1,
+    )
+    live = next(gen)
+    try:
+        codes = [
+            live.api()
+            .post(
+                "/api/v1/auth/token",
+                json={"nip": next_nip(), "password": "salah"},
+                headers={"X-Forwarded-For": f"203.0.113.{i}"},
+            )
+            .status_code
+            for i in range(4)
+        ]
+    finally:
+        gen.close()
+    # From 127.0.0.1 as the trusted proxy, each forwarded address is a client of its own.
+    assert codes == expected
