@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from netralitas import certificates as fmt
 from netralitas.content.models import Course
-from netralitas.errors import Conflict, Unavailable
+from netralitas.errors import Conflict, ContentError, Unavailable
 from netralitas.nip import parse_nip
 from quiz_server.config import Settings
 from quiz_server.models import Certificate, Instansi, Learner
@@ -70,19 +71,26 @@ def major(version: str) -> int:
 
 
 # course.yaml per content folder, with the file's modification time (a per-process cache).
-_courses: dict[Path, tuple[int, Course]] = {}
+_courses: dict[Path, tuple[tuple[int, int], Course]] = {}
 
 
 def course_settings(content_path: str | Path) -> Course:
-    """course.yaml from the content folder, re-read only when the file changes."""
+    """course.yaml from the content folder (certificate facts, the certification rule, the review
+    options), re-read only when the file changes: size with the time, as two edits within one
+    timestamp tick keep the same mtime."""
     path = Path(content_path) / "course.yaml"
     try:
-        stamp = path.stat().st_mtime_ns
+        st = path.stat()
     except OSError:
         raise Unavailable("Berkas course.yaml tidak dapat dibaca di server.", code="content_unavailable") from None
+    stamp = (st.st_mtime_ns, st.st_size)
     cached = _courses.get(path)
     if cached is None or cached[0] != stamp:
-        cached = _courses[path] = (stamp, Course.model_validate(yaml.safe_load(path.read_text(encoding="utf-8"))))
+        try:
+            course = Course.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise ContentError([f"{path}: {exc}"]) from None
+        cached = _courses[path] = (stamp, course)
     return cached[1]
 
 

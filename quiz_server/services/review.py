@@ -19,17 +19,13 @@ allows, and never its correct choice or explanation.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
 from netralitas.content.models import Review, ReviewWhen
-from netralitas.errors import ContentError
+from quiz_server.services import certificates
 
 PARTS = ("correctness", "rules", "explanation", "correct_choice")
 
@@ -140,33 +136,12 @@ def summary(policy: Review, where: Standing, *, any_unanswered: bool = False) ->
 
 # -- where the policy comes from --------------------------------------------------------------------
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[tuple[int, int], Review]] = {}
-
 
 def course_policy(content_path: str | Path) -> Review:
-    """The ``review:`` block of ``<content_path>/course.yaml``, read again only when that file changes.
+    """The ``review:`` block of the server's ``course.yaml`` (defaults when the block is absent).
 
-    The server's quiz settings live in the database (``netralitas content load``), but the review
-    options do not yet have a column there, so the web layer reads them from the content folder the
-    server was started with (``NETRALITAS_CONTENT``). No file, or no block: the defaults, which
-    withhold key and explanation until the quiz is closed.
+    The quiz settings live in the database (``netralitas content load``), but the review options do
+    not yet have a column there, so they come from the content folder the server runs on, through
+    the same cached reader as the certification rule.
     """
-    path = Path(content_path) / "course.yaml"
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return Review()
-    stamp = (st.st_mtime_ns, st.st_size)
-    key = str(path.resolve())
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            policy = Review.model_validate((raw.get("review") if isinstance(raw, dict) else None) or {})
-        except (yaml.YAMLError, ValidationError) as exc:
-            raise ContentError([f"{path}: review: {exc}"]) from None
-        _cache[key] = (stamp, policy)
-        return policy
+    return certificates.course_settings(content_path).review
