@@ -72,6 +72,9 @@ _ENV: dict[str, tuple[str, Any]] = {
     "NETRALITAS_DB_MAX_OVERFLOW": ("DB_MAX_OVERFLOW", int),
     "NETRALITAS_PUBLIC_URL": ("PUBLIC_URL", str),
     "CERTIFICATE_KEY_PATH": ("CERTIFICATE_KEY_PATH", str),
+    # Outgoing mail (services/mail.py, docs/deploy.md): smtp://user:pass@host:587?starttls=1
+    "NETRALITAS_MAIL_URL": ("MAIL_URL", str),
+    "NETRALITAS_MAIL_FROM": ("MAIL_FROM", str),
     "NETRALITAS_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
 }
 
@@ -124,6 +127,8 @@ class Settings:
     retention_idempotency_days: int = Defaults.RETENTION_IDEMPOTENCY_DAYS
     public_url: str | None = None  # base of certificate verify links; None: the request's own host
     certificate_key_path: str | None = None
+    mail_url: str | None = None  # None: the file outbox <instance>/outbox (services/mail.py)
+    mail_from: str = "Netralitas ASN <no-reply@netralitas.invalid>"
     content_path: str = Defaults.CONTENT_PATH
     instance_path: str = str(PROJECT_ROOT / "instance")
 

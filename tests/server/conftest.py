@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 from quiz_server import create_app
 from quiz_server.cli import prepare
 from quiz_server.db import normalise_url
+from tests import mailsink
 from tests.conftest import MINI
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -59,6 +60,7 @@ class Live:
     url: str
     app: object
     db_url: str
+    mail: mailsink.MailSink = field(default_factory=mailsink.shared)
 
     def api(self, token: str | None = None) -> Api:
         return Api(self.url, requests.Session(), token)
@@ -116,6 +118,7 @@ def start_live(tmp_path: Path, db_url: str, content: Path = MINI, **config) -> I
             "DATABASE_URL": db_url,
             "CONTENT_PATH": str(content),
             "SECRET_KEY": "test-secret",
+            "MAIL_URL": mailsink.shared().url,  # a real SMTP server in this process (tests/mailsink.py)
             **config,
         }
     )
