@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import platform
+import re
 import signal
 import socket
 import subprocess
@@ -12,6 +15,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +37,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Server URL -> its file outbox, where registration codes land (read by register_learners).
+OUTBOXES: dict[str, Path] = {}
+
+
+def codes_in_outbox(outbox: Path) -> dict[str, str]:
+    """Recipient -> the newest 6-digit code mailed to them (files are named by time)."""
+    codes = {}
+    for path in sorted(outbox.glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found = re.search(r"\b(\d{6})\b", msg.get_body(preferencelist=("plain",)).get_content())
+        if found:
+            codes[str(msg["To"]).lower()] = found.group(1)
+    return codes
+
+
+def register_learners(
+    url: str, bodies: list[dict], outbox: Path, post: Callable[..., requests.Response], threads: int = 1
+) -> list[str]:
+    """Register every body in the two steps (request, then the code from ``outbox``); return the tokens.
+
+    ``post(url, json=...)`` sends one request and raises on failure. All requests go first, then the
+    outbox is read once, then every code is confirmed: no per-learner polling of the folder."""
+    with ThreadPoolExecutor(threads) as pool:
+        pending = list(pool.map(lambda b: post(f"{url}/api/v1/learners", json=b).json()["registration_id"], bodies))
+        codes = codes_in_outbox(outbox)
+
+        def confirm(pair: tuple[dict, str]) -> str:
+            body, rid = pair
+            code = codes[body["email"].lower()]
+            return post(f"{url}/api/v1/learners/verify", json={"registration_id": rid, "code": code}).json()["token"]
+
+        return list(pool.map(confirm, zip(bodies, pending, strict=True)))
+
+
 @contextmanager
 def server(database_url: str | None = None, workers: int = 4, content: Path | None = None) -> Iterator[tuple[str, str]]:
     """Run `netralitas serve` (gunicorn) in a fresh instance folder; yield (base URL, database URL)."""
@@ -45,10 +83,12 @@ def server(database_url: str | None = None, workers: int = 4, content: Path | No
             "NETRALITAS_CONTENT": str(content or ROOT / "content"),
         }
         port = free_port()
+        env["NETRALITAS_PUBLIC_URL"] = f"http://127.0.0.1:{port}"  # join and mail links need it (web.public_base)
         proc = subprocess.Popen(
             [
                 str(BIN / "netralitas"),
                 "serve",
+                "--demo",  # the benchmarks register learners at the sample agencies
                 "--port",
                 str(port),
                 "--workers",
@@ -61,6 +101,7 @@ def server(database_url: str | None = None, workers: int = 4, content: Path | No
             stderr=subprocess.DEVNULL,
         )
         url = f"http://127.0.0.1:{port}"
+        OUTBOXES[url] = Path(tmp) / "outbox"  # no NETRALITAS_MAIL_URL: mail goes to files (services/mail.py)
         deadline = time.monotonic() + 90
         while True:
             try:

@@ -29,7 +29,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import BIN, free_port  # noqa: E402
+from bench.common import BIN, free_port, register_learners  # noqa: E402
 
 MINI = ROOT / "tests" / "fixtures" / "mini"
 
@@ -72,18 +72,20 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = tmp / "crash.sqlite"
+        self.outbox = tmp / "outbox"  # registration codes: no NETRALITAS_MAIL_URL, so mail goes to files
         self.env = {
             **os.environ,
             "NETRALITAS_INSTANCE": str(tmp),
             "DATABASE_URL": f"sqlite:///{self.db}",
             "NETRALITAS_CONTENT": str(MINI),
             "NETRALITAS_RATE_LIMIT_REGISTER": "100000/60",
+            "NETRALITAS_PUBLIC_URL": self.url,  # registration mails a link (web.public_base)
         }
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [str(BIN / "netralitas"), "serve", "--port", str(self.port), "--workers", "2"],
+            [str(BIN / "netralitas"), "serve", "--demo", "--port", str(self.port), "--workers", "2"],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -110,25 +112,24 @@ class Server:
             self.proc.wait(timeout=30)
 
 
-def _register(url: str, n: int) -> list[str]:
-    tokens = []
-    for i in range(n):
-        nip = f"1985{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}2010011{i // 336 % 999 + 1:03d}"
-        r = requests.post(
-            f"{url}/api/v1/learners",
-            json={
-                "nip": nip,
-                "name": f"Uji {i}",
-                "email": f"u{i}@example.go.id",
-                "instansi_id": "bkn",
-                "unit": "Uji",
-                "password": "kata-sandi-uji-1",
-            },
-            timeout=30,
-        )
+def _register(url: str, n: int, outbox: Path) -> list[str]:
+    def post(address: str, **kw) -> requests.Response:
+        r = requests.post(address, timeout=30, **kw)
         r.raise_for_status()
-        tokens.append(r.json()["token"])
-    return tokens
+        return r
+
+    bodies = [
+        {
+            "nip": f"1985{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}2010011{i // 336 % 999 + 1:03d}",
+            "name": f"Uji {i}",
+            "email": f"u{i}@example.go.id",
+            "instansi_id": "bkn",
+            "unit": "Uji",
+            "password": "kata-sandi-uji-1",
+        }
+        for i in range(n)
+    ]
+    return register_learners(url, bodies, outbox, post)
 
 
 def _step(url: str, op: Op, s: requests.Session) -> bool:
@@ -167,7 +168,7 @@ def run(rounds: int = 100, ops_per_round: int = 15, clients: int = 6, seed: int 
         server = Server(Path(tmp))
         server.start()
         total = rounds * ops_per_round
-        tokens = _register(server.url, total // 3 + 1)  # mini course: one quiz, three attempts each
+        tokens = _register(server.url, total // 3 + 1, server.outbox)  # mini course: one quiz, three attempts each
         ops = [Op(tokens[i // 3], "m01") for i in range(total)]
         pending: queue.Queue[Op] = queue.Queue()
         try:

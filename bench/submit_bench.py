@@ -17,32 +17,32 @@ import requests
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import drive, header, machine, server
+from bench.common import OUTBOXES, drive, header, machine, register_learners, server
 from quiz_server.db import normalise_url
 
 ATTEMPTS_PER_LEARNER = 3 * 8  # 3 attempts x 8 quizzes
 
 
 def register(url: str, n: int) -> list[str]:
-    tokens = []
     s = requests.Session()
-    for i in range(n):
-        nip = f"1990{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}2015031{i // 336 % 999 + 1:03d}"
-        r = s.post(
-            f"{url}/api/v1/learners",
-            json={
-                "nip": nip,
-                "name": f"Peserta {i}",
-                "email": f"p{i}@example.go.id",
-                "instansi_id": "bkn",
-                "unit": "Bench",
-                "password": "bench-password-123",
-            },
-            timeout=30,
-        )
+
+    def post(address: str, **kw) -> requests.Response:
+        r = s.post(address, timeout=30, **kw)
         r.raise_for_status()
-        tokens.append(r.json()["token"])
-    return tokens
+        return r
+
+    bodies = [
+        {
+            "nip": f"1990{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}2015031{i // 336 % 999 + 1:03d}",
+            "name": f"Peserta {i}",
+            "email": f"p{i}@example.go.id",
+            "instansi_id": "bkn",
+            "unit": "Bench",
+            "password": "bench-password-123",
+        }
+        for i in range(n)
+    ]
+    return register_learners(url, bodies, OUTBOXES[url], post)
 
 
 def prepare_attempts(url: str, tokens: list[str], needed: int) -> list[tuple[str, str, dict]]:

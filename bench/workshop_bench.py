@@ -7,7 +7,7 @@ join by code, the trainer opens the first question, and every participant answer
 spread evenly over ``--spread`` seconds. Meanwhile the board is watched two ways: the trainer's
 server-sent event stream and polling of the board API. Printed: answers sent, acknowledged,
 recorded in the database, answer latency, and how long after the last acknowledged answer the
-board showed the right count. Finally the room is closed and the attempts it created are counted.
+board showed the right count. Finally the room is closed and the live-session records it wrote are counted.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import requests
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import machine, server
+from bench.common import OUTBOXES, machine, register_learners, server
 from quiz_server.db import normalise_url
 
 PASSWORD = "bench-password-123"
@@ -70,23 +70,25 @@ def _post(s: requests.Session, url: str, **kw) -> requests.Response:
 
 
 def register_and_join(url: str, n: int, code: str, threads: int = 8) -> list[str]:
-    def one(i: int) -> str:
-        s = requests.Session()
-        nip = f"1990{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}2015031{i // 336 % 999 + 1:03d}"
-        body = {
-            "nip": nip,
+    def post(address: str, **kw) -> requests.Response:
+        return _post(requests, address, **kw)  # requests' own functions: no session shared by threads
+
+    bodies = [
+        {
+            "nip": f"1990{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}2015031{i // 336 % 999 + 1:03d}",
             "name": f"Peserta {i}",
             "email": f"p{i}@example.go.id",
             "instansi_id": "bkn",
             "unit": "Bench",
             "password": PASSWORD,
         }
-        token = _post(s, f"{url}/api/v1/learners", json=body).json()["token"]
-        _post(s, f"{url}/api/v1/workshops/join", json={"join_code": code}, headers=auth(token))
-        return token
-
+        for i in range(n)
+    ]
+    tokens = register_learners(url, bodies, OUTBOXES[url], post, threads)
     with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(one, range(n)))
+        join = {"join_code": code}
+        list(pool.map(lambda t: post(f"{url}/api/v1/workshops/join", json=join, headers=auth(t)), tokens))
+    return tokens
 
 
 class BoardWatch:
@@ -254,11 +256,12 @@ def main() -> None:
         requests.post(f"{url}/api/v1/workshops/{ws['id']}/close", headers=auth(trainer), timeout=120).raise_for_status()
         closed = time.monotonic() - t
         with eng.connect() as conn:
-            attempts = conn.execute(
-                text("SELECT count(*) FROM attempts WHERE workshop_id = :w"), {"w": ws["id"]}
+            recorded = conn.execute(
+                text("SELECT count(*) FROM workshop_participants WHERE workshop_id = :w AND recorded_at IS NOT NULL"),
+                {"w": ws["id"]},
             ).scalar()
         eng.dispose()
-        print(f"close: {closed:.2f} s; attempts recorded for the room: {attempts}")
+        print(f"close: {closed:.2f} s; live-session records written for the room: {recorded}")
 
 
 if __name__ == "__main__":

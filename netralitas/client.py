@@ -33,6 +33,11 @@ from netralitas.outbox import Entry, Outbox
 ENV_SERVER = "NETRALITAS_SERVER"
 DEFAULT_SERVER = "http://127.0.0.1:5000"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ENV_TOKEN_STORE = "NETRALITAS_TOKEN_STORE"  # noqa: S105 - the name of a setting, not a secret
+TOKEN_STORES = ("file", "memory")
+# Identities of token store "memory", by config folder, in this process only. A Voila visitor has a
+# kernel of their own, so this dict holds one visitor's login; a file would hold everyone's.
+_MEMORY_TOKENS: dict[str, dict[str, Any]] = {}
 
 _STATUS_MESSAGES = {
     401: ("unauthorized", "Sesi Anda berakhir atau Anda belum masuk. Silakan masuk lagi."),
@@ -61,6 +66,20 @@ class ServerUnreachable(ClientError):
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+def default_token_store() -> str:
+    """``$NETRALITAS_TOKEN_STORE`` (``file`` or ``memory``), else ``memory`` in a Voila kernel, else ``file``.
+
+    Voila runs every visitor's kernel as the same OS user with the same config folder, so a token file
+    would log the next visitor in as the previous one. JupyterLab has one user per lab and keeps the file,
+    so a login in 00-mulai reaches every other notebook.
+    """
+    chosen = os.environ.get(ENV_TOKEN_STORE, "").strip().lower()
+    if chosen in TOKEN_STORES:
+        return chosen
+    voila = os.environ.get("SERVER_SOFTWARE", "").startswith("voila/")
+    return "memory" if voila or any(k.startswith("VOILA_") for k in os.environ) else "file"
 
 
 @dataclass
@@ -93,8 +112,13 @@ class QuizClient:
         backoff: float = 0.5,
         max_wait: float = 10.0,
         session: requests.Session | None = None,
+        token_store: str | None = None,
     ) -> None:
         self.config_dir = Path(config_dir) if config_dir else userconfig.config_dir()
+        store = token_store or default_token_store()
+        if store not in TOKEN_STORES:
+            raise ValueError(f"token_store must be one of {TOKEN_STORES}, not {store!r}")
+        self.memory_only = store == "memory"  # the token never touches the disk
         self._server = server.rstrip("/") if server else None
         self.timeout = timeout
         self.retries = retries
@@ -127,12 +151,16 @@ class QuizClient:
         userconfig.write_json_atomic(self.config_dir / "settings.json", {"server": address})
 
     def _identity(self) -> dict[str, Any]:
-        saved = userconfig.read_json(self.config_dir / "token.json") or {}
+        if self.memory_only:
+            saved = _MEMORY_TOKENS.get(str(self.config_dir)) or {}
+        else:
+            saved = userconfig.read_json(self.config_dir / "token.json") or {}
         return saved if saved.get("server") == self.server and saved.get("token") else {}
 
     @property
     def token(self) -> str | None:
-        """Read from disk on every use, so a login in one notebook reaches every other open notebook."""
+        """Read from the store on every use, so a login in one notebook reaches every other open notebook
+        (the file store) or every widget of this kernel (the memory store)."""
         return self._identity().get("token")
 
     @property
@@ -142,10 +170,36 @@ class QuizClient:
 
     def _save_token(self, token: str, *, nip: str, name: str | None = None, role: str = "learner") -> None:
         data = {"server": self.server, "token": token, "nip": nip, "name": name, "role": role}
-        userconfig.write_json_atomic(self.config_dir / "token.json", data)
+        if self.memory_only:
+            _MEMORY_TOKENS[str(self.config_dir)] = data
+        else:
+            userconfig.write_json_atomic(self.config_dir / "token.json", data)
 
-    def logout(self) -> None:
+    def _forget_token(self) -> None:
+        _MEMORY_TOKENS.pop(str(self.config_dir), None)
         userconfig.remove(self.config_dir / "token.json")
+
+    def logout(self) -> bool:
+        """Revoke the token on the server (``DELETE /api/v1/auth/token``), then forget it here.
+
+        The file goes in every case. Returns False when the server could not be reached, so the
+        caller can say that the token stays valid there until it expires.
+        """
+        token = self.token
+        revoked = True
+        if token:
+            try:
+                resp = self.http.delete(
+                    self.server + "/api/v1/auth/token",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=self.timeout,
+                )
+                # 401: already revoked or expired, which is what logging out wants.
+                revoked = resp.status_code in (204, 401)
+            except requests.RequestException:
+                revoked = False
+        self._forget_token()
+        return revoked
 
     # -- transport -----------------------------------------------------------------------------
 
@@ -245,6 +299,8 @@ class QuizClient:
         nip_kind: str = "pns",
         key: str | None = None,
     ) -> dict[str, Any]:
+        """Step one of two: ask for the email code. Returns ``{"registration_id", "expires_in",
+        "message"}``, the same for every NIP; finish with :meth:`verify_registration`."""
         body = {
             "nip": nip,
             "nip_kind": nip_kind,
@@ -254,10 +310,20 @@ class QuizClient:
             "unit": unit,
             "password": password,
         }
-        data = self.request("POST", "/api/v1/learners", body=body, key=key, auth=False)
+        return self.request("POST", "/api/v1/learners", body=body, key=key, auth=False)
+
+    def verify_registration(self, registration_id: str, code: str, *, key: str | None = None) -> dict[str, Any]:
+        """Step two: the 6-digit code from the email creates the account and logs in (the token is saved)."""
+        body = {"registration_id": registration_id, "code": "".join(str(code).split())}
+        data = self.request("POST", "/api/v1/learners/verify", body=body, key=key, auth=False)
         learner = data["learner"]
         self._save_token(data["token"], nip=learner["nip"], name=learner.get("name"))
         return learner
+
+    def resend_code(self, registration_id: str, *, key: str | None = None) -> str:
+        """Ask for a fresh code (the old one stops working); returns the server's message."""
+        body = {"registration_id": registration_id}
+        return self.request("POST", "/api/v1/learners/resend", body=body, key=key, auth=False)["message"]
 
     def login(self, nip: str, password: str, *, key: str | None = None) -> None:
         nip = "".join(nip.split())

@@ -1,4 +1,4 @@
-"""Connection and account: server address, log in with NIP, register, log out."""
+"""Connection and account: server address, log in with NIP, register (form, then the email code), log out."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ipywidgets as w
 from netralitas.client import QuizClient
 from netralitas.errors import InvalidNIP
 from netralitas.nip import parse_nip
-from netralitas.widgets.common import client, full, heading, note, safe, show
+from netralitas.widgets.common import client, full, heading, identity_changed, note, safe, show
 
 
 class ConnectionWidget(w.VBox):
@@ -41,10 +41,25 @@ class ConnectionWidget(w.VBox):
         self.reg_instansi = w.Dropdown(description="Instansi", options=[], layout=full(), style=style)
         self.reg_unit = w.Text(description="Unit kerja", layout=full(), style=style)
         self.reg_password = w.Password(
-            description="Kata sandi", placeholder="minimal 8 karakter", layout=full(), style=style
+            description="Kata sandi", placeholder="minimal 10 karakter", layout=full(), style=style
         )
         self.register_button = w.Button(description="Daftar", button_style="primary", icon="user-plus")
         self.register_button.on_click(lambda _: self.register())
+        # Step two of registration: the 6-digit code mailed to the learner (no account exists before it).
+        self.registration_id: str | None = None
+        self.reg_code = w.Text(description="Kode email", placeholder="6 angka", layout=full(), style=style)
+        self.verify_button = w.Button(description="Konfirmasi kode", button_style="primary", icon="check")
+        self.verify_button.on_click(lambda _: self.verify())
+        self.resend_button = w.Button(description="Kirim ulang kode", icon="envelope")
+        self.resend_button.on_click(lambda _: self.resend())
+        self.code_box = w.VBox(
+            [
+                w.HTML("<p>Kami mengirim email ke alamat Anda. Masukkan kode 6 angka dari email itu.</p>"),
+                self.reg_code,
+                w.HBox([self.verify_button, self.resend_button]),
+            ]
+        )
+        show(self.code_box, False)
         register_box = w.VBox(
             [
                 w.HTML("<p>Data ini dipakai untuk mencatat kemajuan dan sertifikat Anda.</p>"),
@@ -56,6 +71,7 @@ class ConnectionWidget(w.VBox):
                 self.reg_unit,
                 self.reg_password,
                 self.register_button,
+                self.code_box,
             ]
         )
         self.tabs = w.Tab(children=[login_box, register_box], titles=("Masuk", "Daftar baru"))
@@ -80,6 +96,7 @@ class ConnectionWidget(w.VBox):
             self.status.value = note(f"Belum masuk. Server kuis: {self.client.server}.", "info")
         show(self.tabs, not who)
         show(self.logout_button, bool(who))
+        identity_changed()  # this page's quiz and progress follow a log in or out at once
 
     @safe()
     def save_server(self) -> None:
@@ -143,7 +160,7 @@ class ConnectionWidget(w.VBox):
         if missing:
             self.message.value = note("Lengkapi: " + ", ".join(missing) + ".", "error")
             return
-        learner = self.client.register(
+        pending = self.client.register(
             nip=nip,
             nip_kind=self.reg_kind.value,
             name=self.reg_name.value.strip(),
@@ -153,11 +170,40 @@ class ConnectionWidget(w.VBox):
             password=self.reg_password.value,
         )
         self.reg_password.value = ""
+        self.registration_id = pending["registration_id"]
+        self.reg_code.value = ""
+        show(self.code_box, True)
+        self.message.value = note(pending["message"], "info")
+
+    @safe()
+    def verify(self) -> None:
+        code = "".join(self.reg_code.value.split())
+        if not self.registration_id:
+            self.message.value = note("Isi formulir pendaftaran dan tekan Daftar dulu.", "error")
+            return
+        if not (len(code) == 6 and code.isdigit()):
+            self.message.value = note("Kode verifikasi terdiri dari 6 angka.", "error")
+            return
+        learner = self.client.verify_registration(self.registration_id, code)
+        self.registration_id = None
+        self.reg_code.value = ""
+        show(self.code_box, False)
         self.message.value = note(f"Pendaftaran berhasil. Selamat datang, {learner['name']}.", "ok")
         self.refresh()
 
     @safe()
+    def resend(self) -> None:
+        if self.registration_id:
+            self.message.value = note(self.client.resend_code(self.registration_id), "info")
+
+    @safe()
     def log_out(self) -> None:
-        self.client.logout()
-        self.message.value = note("Anda sudah keluar dari perangkat ini.", "info")
+        if self.client.logout():
+            self.message.value = note("Anda sudah keluar. Token akun ini sudah dicabut di server.", "info")
+        else:
+            self.message.value = note(
+                "Anda sudah keluar dari perangkat ini, tetapi server tidak dapat dihubungi: token lama baru "
+                "berhenti berlaku saat kedaluwarsa. Bila perangkat ini dipakai bersama, ganti kata sandi Anda.",
+                "info",
+            )
         self.refresh()

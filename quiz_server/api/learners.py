@@ -8,8 +8,8 @@ from sqlalchemy import select
 from quiz_server import web
 from quiz_server.api.endpoint import PUBLIC, Call, endpoint
 from quiz_server.models import Instansi
-from quiz_server.schemas import RegisterLearner
-from quiz_server.services import accounts, attempts
+from quiz_server.schemas import RegisterLearner, ResendCode, VerifyRegistration
+from quiz_server.services import attempts, registration
 
 
 def learner_json(learner) -> dict:
@@ -27,18 +27,63 @@ def learner_json(learner) -> dict:
 @endpoint(
     "POST",
     "/learners",
-    "Daftar sebagai peserta; mengembalikan token bearer.",
+    "Minta pendaftaran peserta: kode verifikasi dikirim ke email (jawaban sama untuk setiap NIP).",
     roles=PUBLIC,
     body=RegisterLearner,
     idempotent=True,
-    responses={201: "Terdaftar", 409: "learner_exists", 422: "invalid_nip / validation_error"},
+    responses={
+        202: "{registration_id, expires_in, message}: lanjutkan dengan POST /api/v1/learners/verify",
+        422: "invalid_nip / unknown_instansi / validation_error",
+        429: "rate_limited",
+        503: "mail_unavailable",
+    },
 )
 def register(call: Call):
-    web.throttle_registration()
-    learner, token = accounts.register_learner(
-        call.uow, **call.body.model_dump(), token_days=call.settings.token_ttl_days
+    body = call.body
+    web.throttle_registration(nip=body.nip, email=body.email)
+    registration_id = registration.start(
+        call.uow, **body.model_dump(), **registration.mail_options(call.settings, web.public_base())
+    )
+    return jsonify(
+        {
+            "registration_id": registration_id,
+            "expires_in": registration.CODE_TTL_SECONDS,
+            "message": registration.MESSAGE,
+        }
+    ), 202
+
+
+@endpoint(
+    "POST",
+    "/learners/verify",
+    "Selesaikan pendaftaran dengan kode dari email; mengembalikan token bearer.",
+    roles=PUBLIC,
+    body=VerifyRegistration,
+    idempotent=True,
+    responses={201: "{learner, token}", 422: "invalid_code", 429: "rate_limited"},
+)
+def verify(call: Call):
+    web.throttle_registration(step="register-code")
+    learner, token = registration.verify(
+        call.uow, call.body.registration_id, call.body.code, token_days=call.settings.token_ttl_days
     )
     return jsonify({"learner": learner_json(learner), "token": token}), 201
+
+
+@endpoint(
+    "POST",
+    "/learners/resend",
+    "Kirim ulang kode verifikasi pendaftaran (dibatasi).",
+    roles=PUBLIC,
+    body=ResendCode,
+    responses={202: "{message}", 429: "rate_limited", 503: "mail_unavailable"},
+)
+def resend(call: Call):
+    web.throttle_registration(step="register-code")
+    registration.resend(
+        call.uow, call.body.registration_id, **registration.mail_options(call.settings, web.public_base())
+    )
+    return jsonify({"message": registration.RESENT}), 202
 
 
 @endpoint("GET", "/instansi", "Daftar instansi untuk formulir pendaftaran.", roles=PUBLIC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import threading
@@ -66,15 +67,29 @@ class Live:
         return Api(self.url, requests.Session(), token)
 
     def register(self, **over) -> tuple[dict, Api]:
+        """Register in both steps (request, then the code from the mail sink). The name defaults to
+        the one on the instansi's roster for that NIP, when there is one, as the real owner types it."""
         body = {
             "nip": next_nip(),
-            "name": "Peserta Uji",
-            "email": "peserta@example.go.id",
             "instansi_id": "kab-bengkalis",
             "unit": "Bagian Umum",
             "password": "rahasia-sekali-123",
         } | over
+        body.setdefault("email", f"p{''.join(body['nip'].split())}@example.go.id")
+        if "name" not in body:
+            on_roster = self.sql(
+                "SELECT name FROM roster WHERE instansi_id = :i AND nip = :n",
+                i=body["instansi_id"],
+                n="".join(body["nip"].split()),
+            )
+            body["name"] = on_roster[0][0] if on_roster else "Peserta Uji"
+        mark = self.mail.mark()
         r = self.api().post("/api/v1/learners", json=body)
+        assert r.status_code == 202, r.text
+        code = mailsink.code_in(self.mail.wait_for(body["email"], since=mark))
+        r = self.api().post(
+            "/api/v1/learners/verify", json={"registration_id": r.json()["registration_id"], "code": code}
+        )
         assert r.status_code == 201, r.text
         return r.json()["learner"], self.api(r.json()["token"])
 
@@ -122,12 +137,16 @@ def start_live(tmp_path: Path, db_url: str, content: Path = MINI, **config) -> I
             **config,
         }
     )
-    prepare(app)
+    prepare(app, demo=True)  # the tests register learners at the sample agencies
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    if "PUBLIC_URL" not in config:  # links leave the server with its configured address only (web.public_base)
+        app.config["PUBLIC_URL"] = url
+        app.extensions["settings"] = dataclasses.replace(app.extensions["settings"], public_url=url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", app, db_url)
+        yield Live(url, app, db_url)
     finally:
         server.shutdown()
         thread.join(timeout=10)
