@@ -40,6 +40,8 @@ class Staff(Base):
     instansi_id: Mapped[str | None] = mapped_column(ForeignKey("instansi.id"))
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set by `netralitas users disable`: no login, and the account's tokens and sessions are refused.
+    disabled_at: Mapped[dt.datetime | None]
 
 
 class Token(Base):

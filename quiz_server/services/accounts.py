@@ -11,6 +11,7 @@ from quiz_server.models import GraderCourse, Instansi, Learner, Staff
 from quiz_server.services import audit
 from quiz_server.services.credentials import hash_password, issue_token, verify_password
 from quiz_server.services.errors import InvalidCredentials, LearnerExists, UnknownInstansi
+from quiz_server.services.passwords import staff_password_problem
 from quiz_server.uow import UnitOfWork
 
 # grader: the grading side's account (nbgrader), scoped to one course; it pushes exercise scores
@@ -27,13 +28,20 @@ def register_learner(
     email: str,
     instansi_id: str,
     unit: str,
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     token_days: int,
     kind: str = "api",
 ) -> tuple[Learner, str]:
-    """Create a learner and return ``(learner, token)``; ``kind`` 'web' for a page session."""
+    """Create a learner and return ``(learner, token)``; ``kind`` 'web' for a page session.
+
+    Callers outside tests come through ``services/registration.py``, which has checked the roster
+    and the email code and passes the ``password_hash`` it took with the request."""
     parsed = parse_nip(nip, nip_kind)
-    password_hash = hash_password(password)  # slow on purpose: before the write transaction
+    if password_hash is None:
+        if password is None:
+            raise TypeError("register_learner needs password or password_hash")
+        password_hash = hash_password(password)  # slow on purpose: before the write transaction
     s = uow.write()
     if s.get(Instansi, instansi_id) is None:
         raise UnknownInstansi()
@@ -86,8 +94,10 @@ def login(
     account = _find_account(uow, nip=nip, username=username)
     ok = verify_password(account.password_hash if account else None, password)
     who = f"{'learner' if isinstance(account, Learner) else 'staff'}:{account.id}" if account else "anonymous"
-    if not ok or account is None:
-        audit.record(uow, who, "login_failed", None)
+    # A disabled staff account gets the same answer as a wrong password, after the same work.
+    disabled = isinstance(account, Staff) and account.disabled_at is not None
+    if not ok or account is None or disabled:
+        audit.record(uow, who, "login_failed", "disabled" if disabled and ok else None)
         uow.commit()
         # A fresh exception per refusal: one shared instance grows its __traceback__ on every raise and
         # keeps each failed attempt's frames, submitted passwords included, alive for the process's life.
@@ -96,23 +106,6 @@ def login(
     token = issue_token(uow.write(), kind=kind, days=token_days, **{field: account.id})
     audit.record(uow, who, "login", kind)
     return token, account
-
-
-def staff_password_problem(password: str, username: str) -> str | None:
-    """Why a staff password is too weak to guard national training records, or None.
-
-    Staff accounts read other people's data, so "aaaaaaaaaa", "1234567890" or the username with a
-    suffix are refused even though they are ten characters long.
-    """
-    if len(password) < 10:
-        return "Kata sandi minimal 10 karakter."
-    if len(set(password.lower())) < 5:
-        return "Kata sandi terlalu seragam: pakai paling sedikit 5 karakter yang berbeda."
-    if password.isdigit():
-        return "Kata sandi tidak boleh hanya angka."
-    if len(username) >= 3 and username.lower() in password.lower():
-        return "Kata sandi tidak boleh memuat nama pengguna."
-    return None
 
 
 def create_staff(
@@ -129,7 +122,11 @@ def create_staff(
     if instansi_id and s.get(Instansi, instansi_id) is None:
         raise UnknownInstansi(f"Instansi '{instansi_id}' tidak dikenal.")
     if s.scalar(select(Staff.id).where(Staff.username == username)):
-        raise Conflict(f"Nama pengguna '{username}' sudah dipakai.", code="user_exists")
+        raise Conflict(
+            f"Nama pengguna '{username}' sudah dipakai. Kata sandinya hilang? "
+            f"Jalankan: netralitas users reset-password {username}",
+            code="user_exists",
+        )
     problem = staff_password_problem(password, username)
     if problem:
         raise InvalidInput(problem, code="weak_password")

@@ -35,7 +35,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+        # An empty hash (an erased learner, an account made by OpenID Connect) matches no password.
+        return _hasher.verify(stored or _dummy_hash(), password) and bool(stored)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -91,4 +92,6 @@ def principal_for(s: Session, raw: str, kind: str) -> Principal | None:
         learner = row.Learner
         return Principal("learner", learner.id, "learner", learner.instansi_id, learner.name)
     staff = row.Staff
-    return staff and Principal("staff", staff.id, staff.role, staff.instansi_id, staff.username)
+    if staff is None or staff.disabled_at is not None:  # disabled: refused at once, whatever it holds
+        return None
+    return Principal("staff", staff.id, staff.role, staff.instansi_id, staff.username)
