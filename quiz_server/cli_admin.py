@@ -34,6 +34,7 @@ def learner_export(nip: str, output: Path | None) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if output:
         output.write_text(text, encoding="utf-8")
+        output.chmod(0o600)  # the umask covers a new file; an overwritten one keeps its old mode otherwise
         click.echo(f"Data peserta ditulis ke {output}.")
     else:
         click.echo(text)

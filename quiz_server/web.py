@@ -8,12 +8,13 @@ request changes nothing. Services never commit and never see Flask.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
 from sqlalchemy.exc import IntegrityError
 
+from netralitas.errors import Unavailable
 from quiz_server import db
 from quiz_server.config import Settings
 from quiz_server.models import Learner, Staff
@@ -34,8 +35,29 @@ def settings() -> Settings:
 
 
 def public_base() -> str:
-    """Base URL for links that leave the server (certificate verify links, join addresses)."""
-    return (settings().public_url or request.host_url).rstrip("/")
+    """Base URL for links that leave the server (certificate verify links and QR codes, mailed
+    links, join addresses): ``NETRALITAS_PUBLIC_URL``, else Flask's ``SERVER_NAME`` when set.
+
+    Never the request's ``Host`` header, which any client can forge to put its own address on a
+    certificate or into a mail. Neither configured: :class:`PublicUrlMissing` (503).
+    """
+    return configured_public_base(current_app.config, settings())
+
+
+class PublicUrlMissing(Unavailable):
+    code = "public_url_missing"
+    message = (
+        "Alamat publik server belum diatur, sehingga tautan (sertifikat, kode QR, surel) belum dapat dibuat. "
+        "Admin perlu mengisi NETRALITAS_PUBLIC_URL, misalnya https://netralitas.instansi.go.id."
+    )
+
+
+def configured_public_base(config: Mapping[str, Any], conf: Settings) -> str:
+    if conf.public_url:
+        return conf.public_url.rstrip("/")
+    if config.get("SERVER_NAME"):
+        return f"{config.get('PREFERRED_URL_SCHEME') or 'http'}://{config['SERVER_NAME']}".rstrip("/")
+    raise PublicUrlMissing()
 
 
 def _in_unit_of_work(view: Callable) -> Callable:
@@ -66,6 +88,7 @@ def _close(_exc: BaseException | None) -> None:
 def init_app(app: Flask) -> None:
     """Call after every blueprint is registered: wraps each view in the request's unit of work."""
     app.extensions["settings"] = Settings.from_config(app.config)
+    app.jinja_env.globals["public_base"] = public_base  # pages print outside links from it, never from Host
     for name, view in list(app.view_functions.items()):
         if name != "static":
             app.view_functions[name] = _in_unit_of_work(view)
@@ -142,6 +165,52 @@ def throttle_login(account_key: str) -> None:
     throttle(f"login-acct:{account_key}", limit, window)
 
 
-def throttle_registration() -> None:
+# -- credential lifecycle (services/lifecycle.py; api/auth.py, views/account_password.py) -----------
+
+
+def throttle_password_change(principal_key: str) -> None:
+    """Checking the current password is a login: a budget as large as the login's, per account, so a
+    stolen session cannot guess it faster than the login form could."""
+    limit, window = current_app.config["RATE_LIMIT_LOGIN"]
+    throttle(f"login-acct:{principal_key}", limit, window)
+
+
+def throttle_password_reset(nip: str) -> None:
+    """Reset mails per address and per NIP (as the lookup reads it), the same whether it exists."""
+    throttle(f"reset-ip:{request.remote_addr}", *current_app.config["RATE_LIMIT_RESET_ADDRESS"])
+    throttle(f"reset-nip:{''.join(str(nip).split())}", *current_app.config["RATE_LIMIT_RESET"])
+
+
+def send_after_response(resp: Any, mail: Any) -> None:
+    """Send a service's mail (``to``, ``subject``, ``body``) once ``resp`` has gone out and the unit of
+    work is committed, so neither the answer nor its timing shows whether there was a mail to send.
+    A failed send is logged (without the address); the person asks again."""
+    if mail is None:
+        return
+    from quiz_server.services import mail as mailer
+
+    cfg = settings()
+    app = current_app._get_current_object()
+
+    def deliver() -> None:
+        msg = mailer.message(sender=cfg.mail_from, to=mail.to, subject=mail.subject, body=mail.body)
+        try:
+            mailer.send(mailer.transport(cfg.mail_url, cfg.instance_path), msg)
+        except mailer.MailUnavailable:
+            app.logger.warning("mail not sent: %s", mail.subject)
+
+    resp.call_on_close(deliver)
+
+
+def throttle_registration(nip: str | None = None, email: str | None = None, *, step: str = "register") -> None:
+    """Registration budget per address (one bucket per ``step``: the request, and the code's
+    "register-code" steps, so a room behind one NAT address is not halved) and, when given, per NIP
+    and per email address, normalised as the service reads them, so neither can be flooded with
+    codes from many addresses."""
     limit, window = current_app.config["RATE_LIMIT_REGISTER"]
-    throttle(f"register:{request.remote_addr}", limit, window)
+    throttle(f"{step}:{request.remote_addr}", limit, window)
+    limit, window = current_app.config["RATE_LIMIT_REGISTER_IDENTITY"]
+    if nip is not None:
+        throttle(f"register-nip:{''.join(nip.split())}", limit, window)
+    if email is not None:
+        throttle(f"register-email:{email.strip().lower()}", limit, window)

@@ -7,7 +7,7 @@ import re
 from flask import current_app, jsonify
 
 from netralitas.errors import NotFound
-from quiz_server import db
+from quiz_server import db, web
 from quiz_server.api import bp
 from quiz_server.api.endpoint import PUBLIC, Call, endpoint
 from quiz_server.api.validation import ROUTES
@@ -31,13 +31,23 @@ def health():
     result = health_service.checks(db.engine(current_app))
     bad = health_service.problems(result)
     if not bad:
-        return jsonify({"status": "ok"})
+        return jsonify({"status": "ok", **_warnings()})
     body = {
         "status": "error",
         "checks": result,
         "error": {"code": f"{bad[0]}_unavailable", "message": " ".join(health_service.MESSAGES[b] for b in bad)},
     }
     return jsonify(body), 503, {"Retry-After": "5"}
+
+
+def _warnings() -> dict:
+    """Serving works, but something an admin must still set: certificate links, QR codes and mailed
+    links are refused until the public address is configured (web.public_base)."""
+    try:
+        web.public_base()
+    except web.PublicUrlMissing as exc:
+        return {"warnings": [{"code": exc.code, "message": exc.message}]}
+    return {}
 
 
 @endpoint("GET", "/openapi.json", "Dokumen OpenAPI ini.", roles=PUBLIC)
