@@ -57,6 +57,14 @@ server_options = [
     ),
     click.option("--token", envvar="NETRALITAS_TOKEN", default="", help="Token staf (NETRALITAS_TOKEN)."),
 ]
+# Collection and sync read learners' hand-ins and quiz results: only a grader account of the course
+# may (docs/grading.md). Falls back to --token for a single-token setup.
+grader_token_option = click.option(
+    "--grader-token",
+    envvar="NETRALITAS_GRADER_TOKEN",
+    default="",
+    help="Token akun grader kursus ini (NETRALITAS_GRADER_TOKEN); bawaan: --token.",
+)
 
 
 def with_server(fn: Callable) -> Callable:
@@ -101,10 +109,11 @@ def release_cmd(root: Path, content: Path) -> None:
 @root_option
 @click.option("--assignment", default=None, help="Hanya satu latihan, misalnya m01-latihan.")
 @with_server
+@grader_token_option
 @friendly
-def collect_cmd(root: Path, assignment: str | None, server: str, token: str) -> None:
-    """Ambil kiriman latihan terbaru dari server kuis ke submitted/ (susunan nbgrader)."""
-    written = collecting.collect(StaffClient(server, token), root, assignment)
+def collect_cmd(root: Path, assignment: str | None, server: str, token: str, grader_token: str) -> None:
+    """Ambil kiriman latihan terbaru dari server kuis ke submitted/ (susunan nbgrader; token grader)."""
+    written = collecting.collect(StaffClient(server, grader_token or token), root, assignment)
     click.echo(f"{len(written)} notebook dikumpulkan ke {root / 'submitted'}.")
 
 
@@ -139,18 +148,14 @@ def autograde_cmd(root: Path, assignment: str, allow_unsandboxed: bool) -> None:
 @root_option
 @content_option
 @with_server
-@click.option(
-    "--grader-token",
-    envvar="NETRALITAS_GRADER_TOKEN",
-    default="",
-    help="Token akun grader untuk mengirim nilai latihan (NETRALITAS_GRADER_TOKEN); bawaan: --token.",
-)
+@grader_token_option
 @friendly
 def sync_cmd(root: Path, content: Path, server: str, token: str, grader_token: str) -> None:
     """Tulis hasil kuis terbaik ke gradebook nbgrader (massal; diulang = diperbarui), lalu kirim nilai
-    latihan yang sudah dinilai ke server kuis; server menerbitkan sertifikat bila aturannya terpenuhi."""
+    latihan yang sudah dinilai ke server kuis; server menerbitkan sertifikat bila aturannya terpenuhi.
+    Keduanya dengan token akun grader."""
     course = load_course(content)
-    client = StaffClient(server, token)
+    client = StaffClient(server, grader_token or token)
     rows = (
         sync.QuizResult(r["nip"], r["name"], r["email"], r["quiz_id"], float(r["best_percent"]))
         for r in client.csv_rows("/api/v1/grading/quiz-results")
@@ -163,7 +168,7 @@ def sync_cmd(root: Path, content: Path, server: str, token: str, grader_token: s
         f"{report.grades_updated} nilai diperbarui."
     )
     if scores:
-        pushed = sync.push_scores(StaffClient(server, grader_token or token), course.course.id, scores)
+        pushed = sync.push_scores(client, course.course.id, scores)
         click.echo(
             f"Nilai latihan dikirim ke server: {pushed.received} baris, {pushed.changed} berubah; "
             f"{len(pushed.certified)} peserta kini tersertifikasi."

@@ -4,7 +4,12 @@ A certificate's public fields are encoded as canonical JSON (sorted keys, no spa
 ASCII only) and signed with Ed25519. The compact form that travels in the QR code
 and the PDF metadata is::
 
-    NASN1.<base64url(canonical JSON)>.<base64url(signature)>
+    NASN2.<base64url(canonical JSON)>.<base64url(signature)>
+
+Format 2 (``"format": 2`` inside the signed JSON, prefix ``NASN2``) carries the NIP only as
+:func:`public_nip`: its last three digits (the serial), nothing of the birth date, appointment
+month or sex. Format 1 (prefix ``NASN1``, no ``format`` field) carried ``1990**** 201503 1 ***``;
+it is no longer signed, but certificates printed with it still verify.
 
 A PDF is also signed as a file: its metadata carries ``NASN1-PDFSIG:`` followed by a
 signature over the whole file in which that signature is replaced by zeros, so one
@@ -27,13 +32,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from netralitas.errors import InvalidInput
 
-PREFIX = "NASN1"
-FIELDS = ("code", "name", "nip", "instansi", "jp", "content_version", "issued_on", "valid_until")
+FORMAT_VERSION = 2
+PREFIX = "NASN2"  # what new tokens start with
+PREFIXES = {1: "NASN1", 2: "NASN2"}
+FIELDS = ("format", "code", "name", "nip", "instansi", "jp", "content_version", "issued_on", "valid_until")
+FIELDS_V1 = ("code", "name", "nip", "instansi", "jp", "content_version", "issued_on", "valid_until")
+_PUBLIC_NIP = re.compile(r"\*{15}\d{3}")
 SIG_CHARS = 86  # an Ed25519 signature (64 bytes) in unpadded base64url
 PDF_MARK = b"NASN1-PDFSIG:"
 PDF_PLACEHOLDER = PDF_MARK + b"0" * SIG_CHARS
 _B64 = r"[A-Za-z0-9_-]+"
-TOKEN_RE = re.compile(rf"{PREFIX}\.({_B64})\.({_B64})")
+TOKEN_RE = re.compile(rf"(NASN[12])\.({_B64})\.({_B64})")
 _PDF_SIG_RE = re.compile(re.escape(PDF_MARK) + rb"([A-Za-z0-9_-]{%d})" % SIG_CHARS)
 
 
@@ -59,16 +68,30 @@ def b64decode(text: str, what: str) -> bytes:
     return raw
 
 
+def public_nip(digits: str) -> str:
+    """The part of an NIP a certificate may show: the last three digits (the serial), the rest as
+    ``*``. Digits 1-8 (birth date), 9-14 (appointment month) and 15 (sex) are never shown."""
+    return "*" * 15 + digits[-3:]
+
+
+def format_of(payload: Mapping[str, Any]) -> int:
+    return FORMAT_VERSION if payload.get("format") == FORMAT_VERSION else 1
+
+
 def canonical(payload: Mapping[str, Any]) -> bytes:
-    missing = [f for f in FIELDS if f not in payload]
+    version = format_of(payload)
+    missing = [f for f in (FIELDS if version == FORMAT_VERSION else FIELDS_V1) if f not in payload]
     if missing:
         raise InvalidCertificate(f"Data sertifikat tidak lengkap: {', '.join(missing)}.", code="malformed")
+    if version == FORMAT_VERSION and not _PUBLIC_NIP.fullmatch(str(payload["nip"])):
+        raise InvalidCertificate("Data sertifikat memuat NIP yang tidak tersamar.", code="malformed")
     return json.dumps(dict(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
 def sign(payload: Mapping[str, Any], private_key: Ed25519PrivateKey) -> tuple[str, str]:
-    """Return ``(canonical JSON, base64url signature)``."""
-    body = canonical(payload)
+    """Return ``(canonical JSON, base64url signature)`` of the payload in the current format (the
+    ``format`` field is added; ``nip`` must be :func:`public_nip`'s form)."""
+    body = canonical({**payload, "format": FORMAT_VERSION})
     return body.decode("ascii"), b64encode(private_key.sign(body))
 
 
@@ -96,26 +119,43 @@ def verify(payload: str | bytes | Mapping[str, Any], signature: str, public_key:
     return fields
 
 
+def payload_format(payload: str) -> int:
+    """The format of a stored canonical payload (1 or 2)."""
+    try:
+        fields = json.loads(payload)
+    except ValueError:
+        return 1
+    return format_of(fields) if isinstance(fields, dict) else 1
+
+
 def encode_token(payload: str, signature: str) -> str:
-    return f"{PREFIX}.{b64encode(payload.encode('ascii'))}.{signature}"
+    return f"{PREFIXES[payload_format(payload)]}.{b64encode(payload.encode('ascii'))}.{signature}"
+
+
+def _find(text: str) -> tuple[str, str, str]:
+    match = TOKEN_RE.search(text)
+    if match is None:
+        raise InvalidCertificate("Tidak ditemukan data sertifikat bertanda tangan (NASN2....).", code="no_payload")
+    body = b64decode(match.group(2), "Data sertifikat")
+    try:
+        return match.group(1), body.decode("ascii"), match.group(3)
+    except UnicodeDecodeError:
+        raise InvalidCertificate("Data sertifikat bukan JSON ASCII.", code="malformed") from None
 
 
 def find_token(text: str) -> tuple[str, str]:
     """Find the signed token in ``text`` (the token itself, a verify URL, QR text); return
     ``(canonical JSON, signature)``."""
-    match = TOKEN_RE.search(text)
-    if match is None:
-        raise InvalidCertificate("Tidak ditemukan data sertifikat bertanda tangan (NASN1....).", code="no_payload")
-    body = b64decode(match.group(1), "Data sertifikat")
-    try:
-        return body.decode("ascii"), match.group(2)
-    except UnicodeDecodeError:
-        raise InvalidCertificate("Data sertifikat bukan JSON ASCII.", code="malformed") from None
+    _, payload, signature = _find(text)
+    return payload, signature
 
 
 def verify_token(text: str, public_key: Ed25519PublicKey) -> dict[str, Any]:
-    payload, signature = find_token(text)
-    return verify(payload, signature, public_key)
+    prefix, payload, signature = _find(text)
+    fields = verify(payload, signature, public_key)
+    if PREFIXES[format_of(fields)] != prefix:
+        raise InvalidCertificate("Awalan data sertifikat tidak cocok dengan formatnya.", code="malformed")
+    return fields
 
 
 def sign_pdf(pdf: bytes, private_key: Ed25519PrivateKey) -> bytes:

@@ -56,7 +56,7 @@ def public_key(call: Call):
     roles=PUBLIC,
     responses={200: "Sertifikat", 404: "certificate_not_found"},
 )
-def verify(call: Call, code: str):
+def verify_certificate(call: Call, code: str):
     return jsonify({"certificate": certificates.status(call.uow, code, web.public_base())})
 
 
@@ -96,7 +96,7 @@ def issue(call: Call):
     idempotent=True,
     responses={200: "Dicabut", 403: "forbidden", 404: "certificate_not_found"},
 )
-def revoke(call: Call, code: str):
+def revoke_certificate(call: Call, code: str):
     cert = certificates.revoke(call.uow, code, call.body.reason, actor=call.me.key)
     view = certificates.public_view(call.uow, cert, web.public_base()) | {"revoke_reason": cert.revoke_reason}
     return jsonify({"certificate": view})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,11 +11,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from quiz_server.models.base import Base, utcnow
 
 
+def new_public_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
 class ExerciseSubmission(Base):
     __tablename__ = "exercise_submissions"
     __table_args__ = (UniqueConstraint("learner_id", "assignment", "version", name="uq_exercise_submissions_version"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)  # internal only: never in a URL or JSON
+    # What the API names a hand-in by: random, so nobody walks the hand-ins by counting.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
     assignment: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int]

@@ -25,7 +25,7 @@ from netralitas import certificates as fmt
 from quiz_server.config import Settings
 from quiz_server.models import Certificate
 from quiz_server.services import audit, signing_key
-from quiz_server.services.certificates import display_code, key_path, token, verify_url
+from quiz_server.services.certificates import display_code, key_path, token, upgrade_format, verify_url
 from quiz_server.services.errors import CertificateRevoked
 from quiz_server.uow import UnitOfWork
 
@@ -102,7 +102,7 @@ def _body(c: Canvas, cert: Certificate) -> None:
     c.setFillColorRGB(0, 0, 0)
     _centred(c, HEIGHT - 165, "diberikan kepada", "Helvetica-Oblique", 12)
     _centred(c, HEIGHT - 200, printable(cert.name), "Helvetica-Bold", 26)
-    _centred(c, HEIGHT - 224, f"NIP {cert.nip_masked}", "Helvetica", 12)
+    _centred(c, HEIGHT - 224, f"NIP {cert.nip_masked} (tersamar)", "Helvetica", 12)
     _centred(c, HEIGHT - 242, printable(cert.instansi), "Helvetica", 12)
     _centred(c, HEIGHT - 275, "yang telah menyelesaikan pelatihan", "Helvetica", 12)
     y = HEIGHT - 298
@@ -166,9 +166,11 @@ def render(cert: Certificate, key: Ed25519PrivateKey, base_url: str | None) -> b
 
 def download(uow: UnitOfWork, settings: Settings, cert: Certificate, actor: str, base_url: str | None) -> bytes:
     """The PDF of a certificate in force (or expired), with the export in the audit log; a revoked
-    certificate is refused."""
+    certificate is refused. A format-1 certificate is re-signed in the current format first, so the
+    PDF shows only the masked NIP (last three digits)."""
     if cert.status == "revoked":
         raise CertificateRevoked("Sertifikat ini telah dicabut dan tidak dapat diunduh.")
+    cert = upgrade_format(uow, settings, cert, actor=actor)
     data = render(cert, signing_key.private_key(key_path(settings)), base_url)
     audit.record(uow, actor, "certificate_pdf", cert.code)
     return data

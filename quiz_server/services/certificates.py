@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 import re
 import secrets
 from pathlib import Path
@@ -27,7 +28,6 @@ from sqlalchemy.orm import Session
 from netralitas import certificates as fmt
 from netralitas.content.models import Course
 from netralitas.errors import Conflict, ContentError, Unavailable
-from netralitas.nip import parse_nip
 from quiz_server.config import Settings
 from quiz_server.models import Certificate, Instansi, Learner
 from quiz_server.models.base import utcnow
@@ -164,7 +164,7 @@ def issue(
     instansi = s.get(Instansi, learner.instansi_id)
     fields = {
         "name": learner.name,
-        "nip": parse_nip(learner.nip, learner.nip_kind, today=on).masked(),
+        "nip": fmt.public_nip(learner.nip),  # no birth date, appointment month or sex digit
         "instansi": instansi.name if instansi else learner.instansi_id,
         "jp": course.jp_credit,
         "content_version": version.version,
@@ -243,15 +243,41 @@ def refresher_due(cert: Certificate, newest: int | None) -> bool:
     return newest is not None and major(cert.content_version) < newest
 
 
+def upgrade_format(uow: UnitOfWork, settings: Settings, cert: Certificate, *, actor: str) -> Certificate:
+    """Re-sign a format-1 certificate in the current format (same code, name, dates and status), so
+    that its token and PDF no longer carry the NIP's birth date, appointment month and sex digit.
+    The old signature stays valid for the printed copies: the key does not change."""
+    if fmt.payload_format(cert.payload) == fmt.FORMAT_VERSION:
+        return cert
+    s = uow.write()
+    row = s.get(Certificate, cert.id, with_for_update=True, populate_existing=True)
+    learner = s.get(Learner, row.learner_id) if row is not None else None
+    if row is None or learner is None or fmt.payload_format(row.payload) == fmt.FORMAT_VERSION:
+        return row or cert
+    old = json.loads(row.payload)  # our own stored row: what was signed then
+    fields = {k: old[k] for k in fmt.FIELDS_V1} | {"nip": fmt.public_nip(learner.nip)}
+    row.payload, row.signature = fmt.sign(fields, signing_key.private_key(key_path(settings)))
+    row.nip_masked = fields["nip"]
+    audit.record(uow, actor, "certificate_resign", row.code, format=fmt.FORMAT_VERSION)
+    return row
+
+
 def public_view(uow: UnitOfWork, cert: Certificate, base_url: str | None) -> dict[str, Any]:
-    """What anyone holding the code may see: masked NIP only, and no revocation reason."""
+    """What anyone holding the code may see: name, instansi, course and validity; of the NIP only the
+    last three digits, and no revocation reason.
+
+    A certificate still in format 1 (issued before format 2) shows no NIP and no signed token: both
+    carry the birth year, appointment month and sex digit. It is re-signed when its holder next
+    downloads the PDF (:func:`upgrade_format`)."""
     newest = newest_major(uow)
+    current = fmt.payload_format(cert.payload) == fmt.FORMAT_VERSION
     return {
         "code": cert.code,
+        "format": fmt.FORMAT_VERSION if current else 1,
         "status": state(cert),
         "refresher_due": refresher_due(cert, newest),
         "name": cert.name,
-        "nip": cert.nip_masked,
+        "nip": cert.nip_masked if current else None,
         "instansi": cert.instansi,
         "course_title": cert.course_title,
         "jp_credit": cert.jp_credit,
@@ -260,9 +286,9 @@ def public_view(uow: UnitOfWork, cert: Certificate, base_url: str | None) -> dic
         "issued_on": cert.issued_on.isoformat(),
         "valid_until": cert.valid_until.isoformat(),
         "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None,
-        "payload": cert.payload,
-        "signature": cert.signature,
-        "signed": token(cert),
+        "payload": cert.payload if current else None,
+        "signature": cert.signature if current else None,
+        "signed": token(cert) if current else None,
         "verify_url": verify_url(cert.code, base_url),
     }
 

@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from quiz_server.services import audit
 from quiz_server.services.report_people import PersonRow
-from quiz_server.services.reports import LABELS, STATUSES, Filters
+from quiz_server.services.reports import CONFLICT, LABELS, STATUSES, Filters
 from quiz_server.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -37,7 +37,9 @@ PEOPLE_COLUMNS = (
     "Status",
     "Terakhir mengerjakan",
 )
-UNIT_COLUMNS = ("Unit", "Di daftar pegawai", *(LABELS[s] for s in STATUSES), "Selesai (%)")
+# The conflict count comes last, after the percentage, so the columns before it keep their places.
+_PROGRESS = tuple(s for s in STATUSES if s != CONFLICT)
+UNIT_COLUMNS = ("Unit", "Di daftar pegawai", *(LABELS[s] for s in _PROGRESS), "Selesai (%)", LABELS[CONFLICT])
 MODULE_COLUMNS = ("Kuis", "Di daftar pegawai", "Belum mencoba", "Mencoba, belum lulus", "Lulus", "Lulus (%)")
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _HEADER_FILL = PatternFill("solid", start_color="0B3D6B")
@@ -56,16 +58,22 @@ def _local(when: dt.datetime | None, zone: ZoneInfo) -> str:
 
 
 def person_cells(p: PersonRow, n_quizzes: int, zone: ZoneInfo) -> list[Any]:
+    """One person's row; for a NIP registered under another instansi only the roster's own fields and
+    the conflict status (no modules, no dates of that learner)."""
+    if p.conflict:
+        registered, passed, last = "Di instansi lain", "", ""
+    else:
+        registered, passed, last = "Ya" if p.registered else "Tidak", p.passed, _local(p.last, zone)
     return [
         p.nip,
         safe_text(p.name),
         safe_text(p.unit),
         safe_text(p.position),
-        "Ya" if p.registered else "Tidak",
-        p.passed,
+        registered,
+        passed,
         n_quizzes,
         LABELS[p.status],
-        _local(p.last, zone),
+        last,
     ]
 
 
@@ -117,12 +125,12 @@ def _period_text(filters: dict[str, Any]) -> str:
 
 
 def _unit_row(name: str, row: dict[str, Any]) -> list[Any]:
-    return [safe_text(name), row["roster"], *(row[s] for s in STATUSES), row["persen_selesai"]]
+    return [safe_text(name), row["roster"], *(row[s] for s in _PROGRESS), row["persen_selesai"], row[CONFLICT]]
 
 
 def _summary_sheet(book: Workbook, report: dict[str, Any], zone: ZoneInfo) -> None:
     ws = book.create_sheet("Ringkasan")
-    for letter, width in zip("ABCDEFG", (42, 16, 14, 16, 18, 15, 12), strict=True):
+    for letter, width in zip("ABCDEFGH", (42, 16, 14, 16, 18, 15, 12, 18), strict=True):
         ws.column_dimensions[letter].width = width
     filters = report["filters"]
     meta = [

@@ -1,7 +1,8 @@
 """One row per person on the roster, for exports and the list of people not yet done.
 
 The status is the same as in the figures (see ``services.reports``), computed per person by one SQL
-CASE; rows are streamed from the database, never collected in memory.
+CASE; rows are streamed from the database, never collected in memory. A person whose NIP is registered
+under another instansi gets the conflict status and nothing else: no modules, no dates.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, case, false, func, select
+from sqlalchemy.orm import aliased
 
 from quiz_server.models import Learner, RosterEntry
 from quiz_server.services.reports import (
+    CONFLICT,
     Filters,
     certified_learners,
+    elsewhere,
     full_mask,
+    own_learner,
     per_learner,
     quizzes,
     roster_where,
@@ -28,12 +33,18 @@ from quiz_server.uow import UnitOfWork
 
 
 def people_query(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> Select:
-    """One row per roster entry: nip, name, unit, position, learner_id, passed (mask), last, status."""
+    """One row per roster entry: nip, name, unit, position, learner_id, passed (mask), last, status.
+
+    The learner joined is the one registered under the roster's instansi; a learner with the NIP
+    elsewhere only sets the conflict status (``per_learner`` and the certificates are reached through
+    the own learner only, so nothing of theirs can leak into the row)."""
     ids = [q.id for q in quizzes(uow)]
     pl = per_learner(f, ids, zone)
     cert = certified_learners(uow, zone)
+    other = aliased(Learner)
     passed = func.coalesce(pl.c.passed, 0)
     status = case(
+        (other.id.is_not(None), CONFLICT),
         (cert.c.learner_id.is_not(None), "tersertifikasi"),
         (passed == full_mask(len(ids)) if ids else false(), "semua_modul_lulus"),
         (func.coalesce(pl.c.tried, 0) > 0, "sedang_berjalan"),
@@ -51,7 +62,8 @@ def people_query(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> Select:
             status.label("status"),
         )
         .select_from(RosterEntry)
-        .outerjoin(Learner, Learner.nip == RosterEntry.nip)
+        .outerjoin(Learner, own_learner())
+        .outerjoin(other, elsewhere(other))
         .outerjoin(pl, pl.c.learner_id == Learner.id)
         .outerjoin(cert, cert.c.learner_id == Learner.id)
         .where(*roster_where(f))
@@ -64,10 +76,14 @@ class PersonRow:
     name: str
     unit: str
     position: str
-    registered: bool
+    registered: bool  # under this instansi
     passed: int
     last: dt.datetime | None
     status: str
+
+    @property
+    def conflict(self) -> bool:
+        return self.status == CONFLICT
 
 
 def _person(row: Any) -> PersonRow:
@@ -97,9 +113,11 @@ def not_done_page(
     page: int = 1,
     per_page: int = 50,
 ) -> tuple[list[PersonRow], int]:
-    """One page of people who are not done yet (not started or in progress), with the total count."""
+    """One page of people who are not done yet (not started, in progress, or registered under another
+    instansi), with the total count."""
     sub = people_query(uow, f, zone).subquery("people")
-    wanted = [status] if status in ("belum_mulai", "sedang_berjalan") else ["belum_mulai", "sedang_berjalan"]
+    not_done = ("belum_mulai", "sedang_berjalan", CONFLICT)
+    wanted = [status] if status in not_done else list(not_done)
     where = [sub.c.status.in_(wanted)]
     term = " ".join(search.split())[:100]
     if term:

@@ -1,10 +1,14 @@
 """Completion of an instansi's roster, computed by the database (GROUP BY), never per person in Python.
 
-Everyone on the roster is matched to a learner by NIP. Only submitted attempts count, and the period
+Everyone on the roster is matched to a learner by NIP *and* instansi: HR sees only learners registered
+under its own instansi (``learners.instansi_id``). A roster NIP whose learner is registered under
+another instansi is a conflict: it is counted and listed as such, and nothing of that learner (name,
+status, scores, dates, activity) reaches the report. Only submitted attempts count, and the period
 filter (``from``/``to``, calendar days in ``zone``: ``Settings.zone``, from ``REPORT_TIMEZONE``)
 applies to their ``submitted_at``.
 Statuses are exclusive, in this order of precedence:
 
+- ``terdaftar_di_instansi_lain``: the NIP is registered under another instansi (a conflict);
 - ``tersertifikasi``: holds a valid certificate (regardless of the period);
 - ``semua_modul_lulus``: passed every quiz in the period;
 - ``sedang_berjalan``: submitted at least one attempt in the period;
@@ -34,22 +38,31 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from netralitas.errors import Forbidden, InvalidInput, Misconfigured, NotFound
 from quiz_server.models import Attempt, AuditEvent, Instansi, Learner, Quiz, RosterEntry
 from quiz_server.models.base import utcnow
+from quiz_server.services import live_sessions
 from quiz_server.services.credentials import Principal
 from quiz_server.uow import UnitOfWork
 
-STATUSES = ("belum_mulai", "sedang_berjalan", "semua_modul_lulus", "tersertifikasi")
+CONFLICT = "terdaftar_di_instansi_lain"
+STATUSES = ("belum_mulai", "sedang_berjalan", "semua_modul_lulus", "tersertifikasi", CONFLICT)
 LABELS = {
     "belum_mulai": "Belum mulai",
     "sedang_berjalan": "Sedang berjalan",
     "semua_modul_lulus": "Semua modul lulus",
     "tersertifikasi": "Tersertifikasi",
+    CONFLICT: "Terdaftar di instansi lain",
 }
 DONE = ("semua_modul_lulus", "tersertifikasi")
+MAX_LISTED_CONFLICTS = 500  # in the JSON report; the CSV/XLSX list every one
+CONFLICT_MESSAGE = (
+    "NIP ini ada di daftar pegawai Anda tetapi terdaftar sebagai peserta di instansi lain, sehingga datanya "
+    "tidak ditampilkan. Periksa NIP di daftar pegawai, atau minta pegawai tersebut menghubungi admin pelatihan."
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +159,16 @@ def quiz_count(uow: UnitOfWork) -> int:
     return uow.session.scalar(select(func.count()).select_from(Quiz)) or 0
 
 
+def own_learner(learner: Any = Learner) -> ColumnElement[bool]:
+    """The join of a roster entry to its learner: same NIP, registered under the roster's instansi."""
+    return (learner.nip == RosterEntry.nip) & (learner.instansi_id == RosterEntry.instansi_id)
+
+
+def elsewhere(learner: Any) -> ColumnElement[bool]:
+    """The join of a roster entry to a learner with its NIP registered under another instansi."""
+    return (learner.nip == RosterEntry.nip) & (learner.instansi_id != RosterEntry.instansi_id)
+
+
 def roster_where(f: Filters) -> list[ColumnElement[bool]]:
     out = []
     if f.instansi_id is not None:
@@ -169,7 +192,7 @@ def per_learner(f: Filters, quiz_ids: list[str], zone: ZoneInfo, *, scoped: bool
     where = _period(f, zone)
     if scoped:
         # Only learners on this roster: a range scan of the index per person, not the whole table.
-        on_roster = select(Learner.id).join(RosterEntry, RosterEntry.nip == Learner.nip).where(*roster_where(f))
+        on_roster = select(Learner.id).join(RosterEntry, own_learner()).where(*roster_where(f))
         where.append(Attempt.learner_id.in_(on_roster))
     return (
         select(
@@ -201,8 +224,9 @@ def tally(
 ) -> tuple[dict[Any, dict[str, Any]], list[dict[str, Any]]]:
     """Status counts per ``group`` (a roster column: unit or instansi_id) and per-quiz counts.
 
-    Three GROUP BY queries: roster size per group, certified people per group, and active people
-    per (group, tried mask, passed mask). "Belum mulai" is what remains of the roster.
+    Four GROUP BY queries: roster size per group, certified people per group, active people per
+    (group, tried mask, passed mask), and conflicts per group. "Belum mulai" is what remains of the
+    roster. Learners count only through a roster entry of the instansi they registered under.
     """
     s = uow.session
     qs = quizzes(uow)
@@ -218,7 +242,7 @@ def tally(
     cert = certified_learners(uow, zone)
     certified_per_group = (
         select(group, func.count())
-        .join(Learner, Learner.nip == RosterEntry.nip)
+        .join(Learner, own_learner())
         .join(cert, cert.c.learner_id == Learner.id)
         .where(*roster_where(f))
         .group_by(group)
@@ -233,11 +257,14 @@ def tally(
         select(group, pl.c.tried, pl.c.passed, func.count(), certified_here)
         .select_from(pl)
         .join(Learner, Learner.id == pl.c.learner_id)
-        .join(RosterEntry, RosterEntry.nip == Learner.nip)
+        .join(RosterEntry, own_learner())
         .outerjoin(cert, cert.c.learner_id == Learner.id)
         .where(*roster_where(f))
         .group_by(group, pl.c.tried, pl.c.passed)
     )
+    conflicts = select(group, func.count()).join(Learner, elsewhere(Learner)).where(*roster_where(f)).group_by(group)
+    for key, n in s.execute(conflicts):
+        row(key)[CONFLICT] = n
     serial_plan(uow)
     tried = [0] * len(ids)
     passed = [0] * len(ids)
@@ -247,7 +274,7 @@ def tally(
             tried[i] += n if tried_mask >> i & 1 else 0
             passed[i] += n if passed_mask >> i & 1 else 0
     for r in rows.values():
-        r["belum_mulai"] = r["roster"] - r["sedang_berjalan"] - r["semua_modul_lulus"] - r["tersertifikasi"]
+        r["belum_mulai"] = r["roster"] - sum(r[k] for k in STATUSES if k != "belum_mulai")
         with_percent(r)
     roster_total = sum(r["roster"] for r in rows.values())
     modules = [module_row(q, tried[i], passed[i], roster_total) for i, q in enumerate(qs)]
@@ -276,9 +303,12 @@ def completion(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> dict[str, Any]:
         "quiz_count": len(modules),
         "totals": totals,
         "not_on_roster": _not_on_roster(uow, f),
+        "conflicts": conflicts(uow, f),
         "by_unit": [{"unit": u, **units[u]} for u in sorted(units, key=str.casefold)],
         "by_module": modules,
         "last_roster_upload": _last_upload(uow, f.instansi_id),
+        # People who took part in a live workshop room: a count of its own, never a pass (helper F).
+        "ikut_lokakarya": live_sessions.attended(uow, f.instansi_id, f.unit, f.start, f.end, zone),
     }
 
 
@@ -292,6 +322,25 @@ def module_row(quiz: Quiz, tried: int, passed: int, roster: int) -> dict[str, An
         "mencoba_belum_lulus": tried - passed,
         "lulus": passed,
         "persen_lulus": round(100 * passed / roster, 1) if roster else None,
+    }
+
+
+def conflicts(uow: UnitOfWork, f: Filters) -> dict[str, Any]:
+    """Roster entries whose NIP is registered under another instansi: only what the roster itself
+    says (NIP, the roster's name, unit, position), never anything of the registered learner."""
+    other = aliased(Learner)
+    query = (
+        select(RosterEntry.nip, RosterEntry.name, RosterEntry.unit, RosterEntry.position)
+        .join(other, elsewhere(other))
+        .where(*roster_where(f))
+        .order_by(RosterEntry.unit, RosterEntry.name, RosterEntry.nip)
+        .limit(MAX_LISTED_CONFLICTS + 1)
+    )
+    rows = [dict(r._mapping) for r in uow.session.execute(query)]
+    return {
+        "message": CONFLICT_MESSAGE,
+        "rows": rows[:MAX_LISTED_CONFLICTS],
+        "truncated": len(rows) > MAX_LISTED_CONFLICTS,
     }
 
 

@@ -107,8 +107,13 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
         assert widget.last_error is None, widget.last_error
         assert widget.result["version"] == 1
 
-    # 3. Collect, plus one broken notebook placed by hand: the batch goes on and names it.
+    # 3. Collect with the grader account (a trainer's token is refused), plus one broken notebook
+    # placed by hand: the batch goes on and names it.
     env["NETRALITAS_TOKEN"] = staff_token(live)
+    refused = cli("grade", "collect", "--root", str(course_root), env=env)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert not (course_root / "submitted").exists()
+    env["NETRALITAS_GRADER_TOKEN"] = staff_token(live, "grader")
     col = cli("grade", "collect", "--root", str(course_root), env=env)
     assert col.returncode == 0, col.stderr
     assert "2 notebook" in col.stdout
@@ -121,7 +126,6 @@ def test_build_release_submit_collect_autograde_sync_export_certify(live, course
     assert "199912312020121001" in auto.stderr
 
     # 4. Quiz results are synced in; an exercise still waiting for its manual grade is not pushed out.
-    env["NETRALITAS_GRADER_TOKEN"] = staff_token(live, "grader")
     sync_args = ("grade", "sync", "--root", str(course_root), "--content", str(MINI))
     early = cli(*sync_args, env=env)
     assert early.returncode == 0, early.stderr

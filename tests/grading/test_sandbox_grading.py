@@ -129,7 +129,7 @@ def quiz_instance(folder: Path) -> dict[str, Path]:
             "CONTENT_PATH": str(MINI),
         }
     )
-    prepare(app)
+    prepare(app, demo=True)  # the tests register learners at the sample agencies
     app.extensions["db"].engine.dispose()
     key = signing_key.key_path(None, folder)
     signing_key.private_key(key)

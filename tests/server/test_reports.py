@@ -245,6 +245,9 @@ def _setup_bengkalis(live: Live) -> tuple[Api, dict[str, str]]:
     nips = {k: next_nip() for k in ("lulus", "gagal", "sertifikat", "dicabut", "daftar", "tanpa1", "tanpa2", "umum")}
     units = {"lulus": "Keuangan", "gagal": "Keuangan", "sertifikat": "Keuangan", "dicabut": "Keuangan"}
     rows = [(nip, f"Pegawai {k}", units.get(k, "Umum"), "Pelaksana") for k, nip in nips.items()]
+    # Registered under kab-bengkalis before its roster came, and not on it (once there is a roster,
+    # only people on it can register: services/registration.py).
+    live.register(unit="Umum")
     assert upload(hr, roster_csv(rows)).status_code == 200
     learners = {
         k: live.register(nip=nips[k], unit="Tidak dipakai")
@@ -256,7 +259,6 @@ def _setup_bengkalis(live: Live) -> tuple[Api, dict[str, str]]:
     certify(live, learners["sertifikat"][0]["id"])  # certified, with no attempt in any period
     certify(live, learners["dicabut"][0]["id"], status="revoked")
     certify(live, learners["daftar"][0]["id"], valid_until=dt.date.today() - dt.timedelta(days=1))  # expired
-    live.register(unit="Umum")  # registered under kab-bengkalis but not on its roster
     return hr, nips
 
 
@@ -272,13 +274,14 @@ def test_completion_figures_by_status_unit_and_module(live):
         "sedang_berjalan": 1,
         "semua_modul_lulus": 2,  # includes the revoked certificate's holder, who passed
         "tersertifikasi": 1,
+        "terdaftar_di_instansi_lain": 0,  # tests/server/test_scoping.py covers conflicts
         "persen_selesai": 37.5,
     }
     assert report["by_unit"] == [
         {"unit": "Keuangan", "roster": 4, "belum_mulai": 0, "sedang_berjalan": 1, "semua_modul_lulus": 2,
-         "tersertifikasi": 1, "persen_selesai": 75.0},
+         "tersertifikasi": 1, "terdaftar_di_instansi_lain": 0, "persen_selesai": 75.0},
         {"unit": "Umum", "roster": 4, "belum_mulai": 4, "sedang_berjalan": 0, "semua_modul_lulus": 0,
-         "tersertifikasi": 0, "persen_selesai": 0.0},
+         "tersertifikasi": 0, "terdaftar_di_instansi_lain": 0, "persen_selesai": 0.0},
     ]  # fmt: skip
     assert report["by_module"] == [
         {"quiz_id": "m01", "module_id": "m01", "title": "Kuis 1: Modul contoh", "roster": 8, "belum_mencoba": 5,
@@ -359,7 +362,7 @@ def test_reports_and_rosters_stay_inside_the_hr_accounts_instansi(live):
     assert len(roster_rows(live)) == 8 and roster_rows(live, "prov-lampung") == []
     assert other.get("/api/v1/reports/national").status_code == 403
 
-    _, learner = live.register()
+    _, learner = live.register(instansi_id="bkn")  # an instansi without a roster
     trainer = staff(live, "pelatih", "trainer")
     for who in (learner, trainer):
         assert who.get("/api/v1/reports/completion").status_code == 403
