@@ -15,9 +15,12 @@ TRAINERS = ("trainer", "admin")
 
 
 def _links(ws: Workshop) -> workshop_state.Links:
+    """The workshop's addresses as people outside the server reach them (NETRALITAS_PUBLIC_URL)."""
+    base = web.public_base()
     return workshop_state.Links(
-        join_url=url_for("workshop.join", code=ws.join_code, _external=True),
-        qr_url=url_for("trainer.qr", workshop_id=ws.id, _external=True),
+        join_address=base + url_for("workshop.join"),
+        join_url=base + url_for("workshop.join", code=ws.join_code),
+        qr_url=base + url_for("trainer.qr", workshop_id=ws.id),
     )
 
 

@@ -15,7 +15,7 @@ from quiz_server.models.base import Base, utcnow
 
 MODES = ("live", "self_paced")
 # waiting: nobody has seen a question yet; question: answers accepted; revealed: answers closed and the
-# distribution shown; explained: the key, explanation and rules shown; closed: over, attempts recorded.
+# distribution shown; explained: the key, explanation and rules shown; closed: over, live sessions recorded.
 PHASES = ("waiting", "question", "revealed", "explained", "closed")
 
 
@@ -56,6 +56,11 @@ class Workshop(Base):
 
 
 class Participant(Base):
+    """One learner in one workshop. In a live room this row is also the learner's live-session record
+    ("ikut lokakarya"): when the room closes, ``asked``/``answered``/``correct`` keep the score of the
+    questions put to the room. A live session is never a quiz attempt: it uses up no attempt and
+    passes no module (docs/workshops.md)."""
+
     __tablename__ = "workshop_participants"
     __table_args__ = (UniqueConstraint("workshop_id", "learner_id", name="uq_workshop_participants_learner"),)
 
@@ -63,8 +68,15 @@ class Participant(Base):
     workshop_id: Mapped[int] = mapped_column(ForeignKey("workshops.id", ondelete="CASCADE"), index=True)
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    # The attempt that holds this participant's live answers, set when the trainer closes the room.
+    # Before migration 0012 a closed live room turned each participant's answers into a quiz attempt
+    # and kept its id here; 0012 moved those scores onto this row and removed the attempts. Always
+    # NULL for rooms closed since.
     attempt_id: Mapped[str | None] = mapped_column(String(32))
+    # The live-session record, set when the trainer closes a live room (NULL while it runs):
+    asked: Mapped[int | None]  # questions put to the room
+    answered: Mapped[int | None]  # of those, how many this participant answered
+    correct: Mapped[int | None]  # of those, how many correctly
+    recorded_at: Mapped[dt.datetime | None]
 
 
 class LiveAnswer(Base):

@@ -2,8 +2,10 @@
 most wrong. The same numbers feed the JSON results, the CSV and the XLSX.
 
 Live rooms are scored from their live answers with the same scoring as an attempt (so the numbers
-match the attempts recorded when the room closes); self-paced workshops use each participant's best
-submitted attempt tagged with the workshop.
+match the live-session records written when the room closes), and their choices carry the letters the
+room saw (A, B, ... in the room's one shared order: ``Workshop.questions``), on the page, in the JSON,
+the CSV and the XLSX alike. Self-paced workshops use each participant's best submitted attempt tagged
+with the workshop; each attempt had its own order, so their letters follow the question bank's.
 """
 
 from __future__ import annotations
@@ -46,7 +48,19 @@ PEOPLE_COLUMNS = (
     "Lulus",
     "ID percobaan",
 )
-QUESTION_COLUMNS = ("Peringkat", "ID soal", "Soal", "Dijawab", "Benar", "Benar (%)", "Jawaban benar", "Aturan")
+QUESTION_COLUMNS = (
+    "Peringkat",
+    "Soal ke-",
+    "ID soal",
+    "Situasi",
+    "Soal",
+    "Dijawab",
+    "Benar",
+    "Benar (%)",
+    "Jawaban benar",
+    "Pilihan (jumlah pemilih)",
+    "Aturan",
+)
 FORMATS = ("json", "csv", "xlsx")
 PARTS = ("participants", "questions")
 __all__ = ["FORMATS", "PARTS", "XLSX_TYPE", "Download", "csv_text", "export", "record_export", "results", "xlsx_bytes"]
@@ -111,8 +125,9 @@ def results(uow: UnitOfWork, ws: Workshop, links: Links) -> dict[str, Any]:
                 ok = scoring.score(snap.questions[qid], choices).correct
                 right += ok
                 _count(tallies[qid], choices, ok)
-            rows.append(_row(p, learner, instansi, len(asked), len(mine), right, quiz.pass_percent, p.attempt_id))
-        order = asked
+            # A live session passes nothing (docs/workshops.md): no pass mark, no attempt behind it.
+            rows.append(_row(p, learner, instansi, len(asked), len(mine), right, None, None))
+        order = [(e["q"], [cid for _shown, cid in e["choices"]]) for e in ws.questions[: ws.current_index + 1]]
     else:
         best, seen = _self_paced_facts(s, ws, {p.id: p.learner_id for p, _, _ in people})
         for p, learner, instansi in people:
@@ -126,8 +141,8 @@ def results(uow: UnitOfWork, ws: Workshop, links: Links) -> dict[str, Any]:
                     _count(tallies[f["question_id"]], choices, f["correct"])
             answered = sum(1 for v in (a.answers or {}).values() if v)
             rows.append(_row(p, learner, instansi, len(a.draw), answered, int(a.score or 0), quiz.pass_percent, a.id))
-        order = sorted(seen)
-    questions = [_question_row(snap, i, qid, tallies[qid]) for i, qid in enumerate(order)]
+        order = [(qid, None) for qid in sorted(seen)]
+    questions = [_question_row(snap, i, qid, room, tallies[qid]) for i, (qid, room) in enumerate(order)]
     missed = sorted((q for q in questions if q["answered"]), key=lambda q: (q["percent_correct"], -q["answered"]))
     return {
         "workshop": trainer_workshop(uow, ws, links),
@@ -158,23 +173,28 @@ def _row(p, learner, instansi, total, answered, right, pass_percent, attempt_id)
         "answered": answered,
         "correct": right,
         "percent": percent,
-        "passed": None if percent is None else percent >= pass_percent,
+        "passed": None if percent is None or pass_percent is None else percent >= pass_percent,
         "attempt_id": attempt_id,
     }
 
 
-def _question_row(snap: Snapshot, index: int, qid: str, t: _Tally) -> dict[str, Any]:
+def _question_row(snap: Snapshot, index: int, qid: str, room: list[str] | None, t: _Tally) -> dict[str, Any]:
+    """One question's tally; ``room`` is the live room's choice order (content ids), else None."""
     q = snap.questions[qid]
+    by_id = {c["id"]: c for c in q.choices}
+    choices = [by_id[cid] for cid in room if cid in by_id] if room else list(q.choices)
     return {
         "index": index,
+        "number": index + 1,
         "question_id": qid,
+        "scenario": q.scenario,
         "text": q.text,
         "answered": t.answered,
         "correct": t.correct,
         "percent_correct": round(100 * t.correct / t.answered, 1) if t.answered else None,
         "distribution": [
             {"label": string.ascii_uppercase[i], "text": c["text"], "count": t.picks[c["id"]], "correct": c["correct"]}
-            for i, c in enumerate(q.choices)
+            for i, c in enumerate(choices)
         ],
         "rules": [snap.rules[r].citation if r in snap.rules else r for r in q.rules],
     }
@@ -211,19 +231,24 @@ def people_cells(report: dict[str, Any], zone: ZoneInfo) -> list[list[Any]]:
     return out
 
 
-def question_cells(report: dict[str, Any]) -> list[list[Any]]:
+def question_cells(report: dict[str, Any], part: str = "most_missed") -> list[list[Any]]:
+    """Rows of a questions sheet: ``most_missed`` (ranked) or ``questions`` (every one, in the room's order)."""
     return [
         [
             rank,
+            q["number"],
             q["question_id"],
+            safe_text(q["scenario"] or ""),
             safe_text(q["text"]),
             q["answered"],
             q["correct"],
             q["percent_correct"],
-            ", ".join(f"{d['label']}. {d['text']}" for d in q["distribution"] if d["correct"]),
+            safe_text("\n".join(f"{d['label']}. {d['text']}" for d in q["distribution"] if d["correct"])),
+            # One line per choice, in the room's order: choice texts may hold "; " or ", " themselves.
+            safe_text("\n".join(f"{d['label']}. {d['text']} ({d['count']})" for d in q["distribution"])),
             "; ".join(q["rules"]),
         ]
-        for rank, q in enumerate(report["most_missed"], start=1)
+        for rank, q in enumerate(report[part], start=1)
     ]
 
 
@@ -273,10 +298,24 @@ def xlsx_bytes(report: dict[str, Any], zone: ZoneInfo) -> bytes:
     for (cell,) in people.iter_rows(min_row=2, min_col=2, max_col=2):
         cell.number_format = "@"  # an 18-digit NIP as a number would lose its last digits
     sheet = _sheet(
-        book, "Soal paling banyak salah", QUESTION_COLUMNS, question_cells(report), (10, 14, 60, 9, 8, 10, 40, 40)
+        book,
+        "Soal paling banyak salah",
+        QUESTION_COLUMNS,
+        question_cells(report),
+        (10, 8, 14, 50, 50, 9, 8, 10, 40, 50, 40),
     )
-    for row in sheet.iter_rows(min_row=2, min_col=3, max_col=3):
-        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+    every = _sheet(
+        book,
+        "Semua soal",
+        QUESTION_COLUMNS,
+        question_cells(report, "questions"),
+        (10, 8, 14, 50, 50, 9, 8, 10, 40, 50, 40),
+    )
+    every["A1"] = "Urutan"  # every question in the room's order, not ranked
+    for table in (sheet, every):
+        for row in table.iter_rows(min_row=2, min_col=4, max_col=len(QUESTION_COLUMNS)):
+            for cell in row:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
     info = book.create_sheet("Lokakarya")
     w = report["workshop"]
     for label, value in (

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from netralitas.scoring import question_type
 from quiz_server.models import Learner, LiveAnswer, Participant, Workshop
-from quiz_server.services import catalog, workshops
+from quiz_server.services import catalog, live_sessions, workshops
 from quiz_server.services.catalog import Snapshot
 from quiz_server.uow import UnitOfWork
 
@@ -26,8 +26,11 @@ LEADERBOARD_SIZE = 5
 
 @dataclass(frozen=True)
 class Links:
-    """A workshop's addresses for people outside the server; the web layer builds them."""
+    """A workshop's addresses for people outside the server; the web layer builds them from
+    ``web.public_base()`` (NETRALITAS_PUBLIC_URL), never from the request's own host: a board opened
+    on the server at 127.0.0.1 must still show the room an address their phones can reach."""
 
+    join_address: str  # the join page, as the room is told to open it
     join_url: str  # the join page with the code filled in (also what the QR code carries)
     qr_url: str  # the QR code picture for the projector
 
@@ -60,6 +63,7 @@ def trainer_workshop(uow: UnitOfWork, ws: Workshop, links: Links) -> dict[str, A
     return public_workshop(uow, ws) | {
         "leaderboard": ws.leaderboard,
         "participants": participants,
+        "join_address": links.join_address,
         "join_url": links.join_url,
         "qr_url": links.qr_url,
     }
@@ -132,7 +136,8 @@ def participant_view(uow: UnitOfWork, learner_id: int, workshop_id: int) -> dict
     snap = catalog.snapshot(uow)
     out: dict[str, Any] = {"workshop": public_workshop(uow, ws), "question": None}
     if ws.status == "closed" or not workshops.is_open(ws):
-        out["attempt_id"] = participant.attempt_id
+        if ws.mode == "live":
+            out["live_session"] = live_sessions.of_participant(uow, ws, participant)
         return out
     if ws.mode != "live" or ws.current_index < 0:
         return out

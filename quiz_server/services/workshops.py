@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import select, update
@@ -23,7 +22,7 @@ from netralitas.errors import Conflict, InvalidInput, NetralitasError, Unavailab
 from netralitas.scoring import question_type
 from quiz_server.models import LiveAnswer, Participant, Question, Workshop
 from quiz_server.models.base import utcnow
-from quiz_server.services import attempts, audit, catalog, joincode
+from quiz_server.services import attempts, audit, catalog, joincode, live_sessions
 from quiz_server.services.credentials import Principal
 from quiz_server.services.errors import InvalidChoice, StateChanged, WorkshopClosed, WorkshopNotFound
 from quiz_server.uow import UnitOfWork
@@ -139,7 +138,7 @@ def owned(uow: UnitOfWork, trainer: Principal, workshop_id: int) -> Workshop:
     """The trainer's own workshop, or 404 (another trainer's workshop does not exist for them).
 
     A live room whose window has passed is closed here, the next time its trainer looks at it,
-    so answers given in a room nobody closed still reach the learners' records. The close is part
+    so answers given in a room nobody closed still reach the learners' records (live sessions). The close is part
     of the caller's unit of work: a request that is refused afterwards leaves it for the next look.
     """
     return _owned(uow, trainer, workshop_id)[0]
@@ -256,13 +255,13 @@ def _apply(uow: UnitOfWork, trainer: Principal, ws: Workshop, action: str) -> Wo
     s = uow.write()
     guard = [Workshop.id == ws.id, Workshop.version == ws.version]
     # A savepoint makes each move all or nothing, also when a page goes on after a refusal and the
-    # request is committed: a close whose attempts could not all be recorded leaves the room open.
+    # request is committed: a close whose live sessions could not all be recorded leaves the room open.
     with s.begin_nested():
         if s.execute(update(Workshop).where(*guard).values(**values)).rowcount != 1:
             raise StateChanged()
         if action == "close":
-            recorded = _record_live_attempts(uow, ws) if ws.mode == "live" else 0
-            audit.record(uow, trainer.key, "workshop_close", f"workshop:{ws.id}", attempts=recorded)
+            recorded = live_sessions.record(uow, ws) if ws.mode == "live" else 0
+            audit.record(uow, trainer.key, "workshop_close", f"workshop:{ws.id}", live_sessions=recorded)
     # Read back through the write session: what was read before the write may be an older snapshot.
     return s.get(Workshop, ws.id, populate_existing=True)
 
@@ -271,40 +270,6 @@ _TRANSITION_MESSAGES = {
     "reveal": "Tampilkan sebaran jawaban hanya saat soal sedang dibuka.",
     "explain": "Tampilkan pembahasan setelah soal dibuka.",
 }
-
-
-def _record_live_attempts(uow: UnitOfWork, ws: Workshop) -> int:
-    """Turn each participant's live answers into one submitted attempt of theirs, tagged with the workshop.
-
-    The attempt holds every question put to the room (an unanswered one scores zero, as in any
-    attempt). Participants who answered nothing attended but get no attempt.
-    """
-    asked = ws.questions[: ws.current_index + 1]
-    if not asked:
-        return 0
-    s = uow.write()
-    by_participant: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    for pid, qid, choices in s.execute(
-        select(LiveAnswer.participant_id, LiveAnswer.question_id, LiveAnswer.choice_ids).where(
-            LiveAnswer.workshop_id == ws.id
-        )
-    ):
-        by_participant[pid][qid] = list(choices)
-    if not by_participant:
-        return 0
-    people = s.execute(
-        select(Participant.id, Participant.learner_id, Participant.joined_at).where(
-            Participant.workshop_id == ws.id, Participant.attempt_id.is_(None)
-        )
-    ).all()
-    answered = [(learner, joined, by_participant[pid]) for pid, learner, joined in people if pid in by_participant]
-    ids = attempts.record_answered(uow, ws.quiz_id, ws.id, asked, answered)
-    learner_to_participant = {learner: pid for pid, learner, _ in people}
-    s.execute(
-        update(Participant),
-        [{"id": learner_to_participant[learner], "attempt_id": aid} for learner, aid in ids.items()],
-    )
-    return len(ids)
 
 
 def answer(uow: UnitOfWork, learner_id: int, workshop_id: int, question_index: int, shown: list[str]) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 /* Keeps the projector board and the trainer's control screen current.
  * Server-sent events tell when the room changed (a trainer action, an answer, someone joining);
  * the page then fetches its re-rendered fragment. Without EventSource, or after repeated stream
- * errors, it polls the small status document instead. No inline script anywhere (CSP). */
+ * errors, it polls the small status document instead. No inline script anywhere (CSP).
+ * On the projector board it also keeps everything on one screen: when a long question overflows,
+ * the type shrinks a step at a time (a CSSOM change, which CSP allows) until it fits. */
 (function () {
   "use strict";
   var root = document.querySelector("[data-live-root]");
@@ -12,6 +14,26 @@
   var failures = 0;
   var busy = false;
   var again = false;
+
+  var board = document.body.classList.contains("papan");
+
+  /* Shrink the board's type until the page needs no scrolling; portrait or narrow screens scroll. */
+  function fit() {
+    if (!board) { return; }
+    var body = document.body;
+    var doc = document.documentElement;
+    body.style.fontSize = "";
+    if (window.innerWidth < 900 || window.innerHeight > window.innerWidth) {
+      body.setAttribute("data-fitted", "scroll");
+      return;
+    }
+    var size = parseFloat(window.getComputedStyle(body).fontSize);
+    for (var i = 0; i < 30 && doc.scrollHeight > window.innerHeight && size > 9; i += 1) {
+      size = size * 0.94;
+      body.style.fontSize = size.toFixed(2) + "px";
+    }
+    body.setAttribute("data-fitted", window.innerWidth + "x" + window.innerHeight);  /* for tests */
+  }
 
   function closed() { return root.querySelector("[data-phase='closed']") !== null; }
 
@@ -27,6 +49,7 @@
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
       .then(function (html) {
         root.innerHTML = html;  /* server-rendered by Jinja, escaped there */
+        fit();
         if (closed()) { stop(); }
       })
       .catch(function () { /* the next change or poll tries again */ })
@@ -72,5 +95,11 @@
     };
   }
 
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(fit, 150);
+  });
+  fit();
   if (!closed()) { connect(); }
 })();

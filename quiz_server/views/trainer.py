@@ -64,10 +64,12 @@ def waktu(value: str | dt.datetime | None) -> str:
 
 
 def links(ws: Workshop) -> workshop_state.Links:
-    """The workshop's addresses as people outside the server reach them."""
+    """The workshop's addresses as people outside the server reach them (NETRALITAS_PUBLIC_URL)."""
+    base = web.public_base()
     return workshop_state.Links(
-        join_url=url_for("workshop.join", code=ws.join_code, _external=True),
-        qr_url=url_for("trainer.qr", workshop_id=ws.id, _external=True),
+        join_address=base + url_for("workshop.join"),
+        join_url=base + url_for("workshop.join", code=ws.join_code),
+        qr_url=base + url_for("trainer.qr", workshop_id=ws.id),
     )
 
 
@@ -143,7 +145,7 @@ def create():
 
 
 def allowed_actions(ws: Workshop) -> list[tuple[str, str]]:
-    """The buttons the control screen offers now, in the order a trainer uses them."""
+    """The buttons the control screen offers now: the next sensible step first, then the others."""
     if ws.status == "closed" or not workshops.is_open(ws):
         return []
     if ws.mode != "live":
@@ -159,17 +161,31 @@ def allowed_actions(ws: Workshop) -> list[tuple[str, str]]:
             out.append((action, label))
         else:
             out.append((action, ACTION_LABELS[action]))
-    return out
+    step = next_step(ws, [a for a, _ in out])
+    return sorted(out, key=lambda item: item[0] != step)
+
+
+def next_step(ws: Workshop, actions: list[str]) -> str | None:
+    """The one action the control screen shows as primary: what a trainer does next in this phase.
+    After the last question's explanation that is closing the session; a self-paced workshop has none."""
+    if ws.mode != "live":
+        return None
+    wanted = {"waiting": "next", "question": "reveal", "revealed": "explain", "explained": "next"}.get(ws.phase)
+    if wanted in actions:
+        return wanted
+    return "close" if ws.phase == "explained" and "close" in actions else None
 
 
 def _panel_context(ws: Workshop) -> dict:
     uow = web.uow()
+    actions = allowed_actions(ws)
     return {
         "ws": ws,
         "info": workshop_state.trainer_workshop(uow, ws, links(ws)),
         "board": workshop_state.board(uow, ws),
         "roster": workshop_state.roster(uow, ws),
-        "actions": allowed_actions(ws),
+        "actions": actions,
+        "primary": next_step(ws, [a for a, _ in actions]),
         "phase_label": PHASE_LABELS.get(ws.phase, ws.phase),
     }
 
@@ -194,6 +210,8 @@ def panel(workshop_id: int):
 def control(workshop_id: int):
     action = request.form.get("action", "")
     version = request.form.get("version", "")
+    if action == "close" and request.form.get("confirm") != "1":
+        return redirect(url_for("trainer.close_confirm", workshop_id=workshop_id), 303)  # ask first
     try:
         workshops.control(
             web.uow(), current_principal(), workshop_id, action, int(version) if version.isdigit() else None
@@ -203,6 +221,14 @@ def control(workshop_id: int):
     except NetralitasError as exc:  # a stale screen or a move the room cannot make now: say so on the screen
         flash(exc.message, "error")
     return redirect(url_for("trainer.workshop", workshop_id=workshop_id), 303)
+
+
+@bp.get("/lokakarya/<int:workshop_id>/tutup")
+@staff_page(*TRAINERS)
+def close_confirm(workshop_id: int):
+    """The step before closing: what closing does, and one button that does it (works without JavaScript)."""
+    ws = owned_workshop(workshop_id)
+    return render_template("trainer/close.html", **_panel_context(ws))
 
 
 @bp.get("/lokakarya/<int:workshop_id>/qr.png")

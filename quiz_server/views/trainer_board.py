@@ -18,7 +18,7 @@ from flask import Response, current_app, jsonify, render_template
 from quiz_server import db, web
 from quiz_server.services import workshop_state
 from quiz_server.views.staff import staff_page
-from quiz_server.views.trainer import TRAINERS, bp, owned_workshop
+from quiz_server.views.trainer import TRAINERS, bp, links, owned_workshop
 
 HEARTBEAT_SECONDS = 10
 
@@ -32,14 +32,18 @@ def _tick_json(tick: tuple) -> dict:
 @staff_page(*TRAINERS)
 def board(workshop_id: int):
     ws = owned_workshop(workshop_id)
-    return render_template("trainer/board.html", ws=ws, board=workshop_state.board(web.uow(), ws))
+    return render_template("trainer/board.html", **_board_context(ws))
 
 
 @bp.get("/lokakarya/<int:workshop_id>/papan/isi")
 @staff_page(*TRAINERS)
 def board_fragment(workshop_id: int):
     ws = owned_workshop(workshop_id)
-    return render_template("trainer/_board.html", ws=ws, board=workshop_state.board(web.uow(), ws))
+    return render_template("trainer/_board.html", **_board_context(ws))
+
+
+def _board_context(ws) -> dict:
+    return {"ws": ws, "board": workshop_state.board(web.uow(), ws), "join_address": links(ws).join_address}
 
 
 @bp.get("/lokakarya/<int:workshop_id>/status.json")

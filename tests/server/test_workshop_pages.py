@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.server.conftest import next_nip, start_live
+from tests.mailsink import code_in
+from tests.server.conftest import start_live
 from tests.server.test_pages import TOKEN_RE, Web, registration
 from tests.server.test_workshops import PASSWORD, create, key_of, make_trainer
 
@@ -32,14 +33,21 @@ def trainer_web(live, username: str = "pelatih1") -> StaffWeb:
 
 
 def join_new(live, code: str, **over) -> tuple[StaffWeb, requests.Response]:
-    """A phone that has never registered: code and NIP, then the registration step, then the room."""
+    """A phone that has never registered: the code, "Daftar" on the sign-in step, the registration
+    form, the code from the mail, then the room."""
     phone = StaffWeb(live.url)
-    nip = over.pop("nip", next_nip())
-    step2 = phone.submit(f"/join?code={code}", "/join", {"step": "code", "code": code, "nip": nip})
-    assert step2.status_code == 200 and "belum terdaftar" in step2.text
+    step2 = phone.submit(f"/join?code={code}", "/join", {"step": "code", "code": code})
+    assert step2.status_code == 200 and "Belum punya akun?" in step2.text
     token = TOKEN_RE.search(step2.text).group(1)
-    data = registration(nip=nip, **over) | {"step": "register", "code": code, "csrf_token": token}
-    return phone, phone.http.post(live.url + "/join", data=data, timeout=30)
+    form = phone.http.post(live.url + "/join", data={"step": "new", "code": code, "csrf_token": token}, timeout=30)
+    assert form.status_code == 200 and 'name="unit"' in form.text
+    data = registration(**over) | {"step": "register", "code": code, "csrf_token": token}
+    mark = live.mail.mark()
+    asked = phone.http.post(live.url + "/join", data=data, timeout=30)
+    assert asked.status_code == 200 and 'name="otp"' in asked.text, asked.text
+    otp = code_in(live.mail.wait_for(data["email"], since=mark))
+    done = {"step": "verify", "code": code, "otp": otp, "csrf_token": token}
+    return phone, phone.http.post(live.url + "/join", data=done, timeout=30)
 
 
 def test_trainer_pages_need_a_trainer(live):
@@ -92,7 +100,7 @@ def test_join_page_signs_in_known_nips_and_explains_bad_codes(live):
     wrong = phone.submit("/join", "/join", {"step": "code", "code": "ZZZZZZ", "nip": learner["nip"]})
     assert wrong.status_code == 404 and "tidak ditemukan" in wrong.text
     step2 = phone.submit("/join", "/join", {"step": "code", "code": ws["join_code"], "nip": learner["nip"]})
-    assert "sudah terdaftar" in step2.text and 'name="password"' in step2.text
+    assert "sudah terdaftar" not in step2.text and 'name="password"' in step2.text  # the same for every NIP
     token = TOKEN_RE.search(step2.text).group(1)
     base = {"step": "login", "code": ws["join_code"], "nip": learner["nip"], "csrf_token": token}
     bad = phone.http.post(live.url + "/join", data=base | {"password": "salah-sekali"}, timeout=30)
@@ -149,11 +157,14 @@ def test_live_room_through_the_pages(live):
     explained = phone.get(f"/lokakarya/{wid}")
     assert "Jawaban Anda benar" in explained.text and "<cite>" in explained.text
     closed = web.post(
-        f"/pelatih/lokakarya/{wid}", f"/pelatih/lokakarya/{wid}/kendali", {"action": "close", "version": "3"}
+        f"/pelatih/lokakarya/{wid}/tutup",
+        f"/pelatih/lokakarya/{wid}/kendali",
+        {"action": "close", "version": "3", "confirm": "1"},
     )
     assert "Sesi sudah ditutup" in closed.text
     end = phone.get(f"/lokakarya/{wid}")
-    assert "Lokakarya selesai" in end.text and "/percobaan/" in end.text
+    assert "Lokakarya selesai" in end.text and "Nilai sesi ini: <strong>1 benar</strong> dari 1 soal" in end.text
+    assert "/percobaan/" not in end.text  # a live session is not a quiz attempt
     csv_file = web.get(f"/pelatih/lokakarya/{wid}/laporan.csv")
     assert csv_file.status_code == 200 and csv_file.content.decode("utf-8-sig").startswith("No,NIP,Nama")
     assert live.sql("SELECT count(*) FROM audit_log WHERE action = 'workshop_export'")[0][0] == 1

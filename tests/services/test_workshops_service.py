@@ -1,5 +1,5 @@
 """The workshop services called directly with a unit of work: codes, joining, the live room, closing
-into attempts, the self-paced window, results and audited exports.
+into live-session records (never attempts), the self-paced window, results and audited exports.
 
 Services never commit: each test commits with ``uow.commit()`` where a real request would end, and
 rolls back after a refused call, as the web layer does.
@@ -24,7 +24,11 @@ from quiz_server.services.errors import InvalidChoice, StateChanged, WorkshopClo
 
 # Written out, not taken from joincode.ALPHABET: no 0/O, no 1/I/L.
 CODE_RE = re.compile(r"[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{6}")
-LINKS = workshop_state.Links(join_url="https://kuis.example/join?code=X", qr_url="https://kuis.example/qr.png")
+LINKS = workshop_state.Links(
+    join_address="https://kuis.example/join",
+    join_url="https://kuis.example/join?code=X",
+    qr_url="https://kuis.example/qr.png",
+)
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
@@ -307,11 +311,11 @@ def test_a_stale_version_and_impossible_moves_are_refused(uow, make):
 # Closing the room -------------------------------------------------------------------------------
 
 
-def test_closing_records_one_scored_attempt_per_answering_participant(uow, make):
+def test_closing_records_one_live_session_per_participant_and_no_attempt(uow, make):
     trainer = trainer_of(make)
     ws = create(uow, trainer, question_count=3)
     a, b, c = make.learner(), make.learner(), make.learner()
-    make.attempt(b)  # b already has an attempt of their own: the room's is their second
+    own = make.attempt(b)  # b has an attempt of their own: the room adds none
     for learner in (a, b, c):
         join(uow, learner, ws)
     for index in range(3):
@@ -326,27 +330,28 @@ def test_closing_records_one_scored_attempt_per_answering_participant(uow, make)
     closed = act(uow, trainer, ws, "close")
     assert (closed.status, closed.phase) == ("closed", "closed") and closed.closed_at is not None
 
-    rows = {r.learner_id: r for r in uow.session.scalars(select(Attempt).where(Attempt.workshop_id == ws.id))}
-    assert set(rows) == {a.id, b.id}
-    assert (rows[a.id].score, rows[a.id].max_score, rows[a.id].percent, rows[a.id].passed) == (3, 3, 100.0, True)
-    assert (rows[b.id].score, rows[b.id].max_score, rows[b.id].percent, rows[b.id].passed) == (1, 3, 33.3, False)
-    assert (rows[a.id].number, rows[b.id].number) == (1, 2)
-    assert all(r.submitted_at is not None and len(r.feedback) == 3 for r in rows.values())
-    linked = dict(uow.session.execute(select(Participant.learner_id, Participant.attempt_id)).all())
-    assert linked == {a.id: rows[a.id].id, b.id: rows[b.id].id, c.id: None}
+    assert uow.session.scalar(select(func.count()).select_from(Attempt).where(Attempt.workshop_id == ws.id)) == 0
+    assert [(r.id, r.number) for r in uow.session.scalars(select(Attempt).where(Attempt.learner_id == b.id))] == [
+        (own["id"], 1)
+    ]
+    records = {
+        p.learner_id: (p.asked, p.answered, p.correct, p.attempt_id)
+        for p in uow.session.scalars(select(Participant).where(Participant.workshop_id == ws.id))
+    }
+    assert records == {a.id: (3, 3, 3, None), b.id: (3, 2, 1, None), c.id: (3, 0, 0, None)}  # c attended too
     [event] = audits(uow, "workshop_close")
-    assert (event.target, event.detail) == (f"workshop:{ws.id}", {"attempts": 2})
+    assert (event.target, event.detail) == (f"workshop:{ws.id}", {"live_sessions": 3})
 
-    assert workshop_state.participant_view(uow, a.id, ws.id)["attempt_id"] == rows[a.id].id
-    assert attempts.get_open(uow, a.id, rows[a.id].id)["result"]["percent"] == 100.0
+    mine = workshop_state.participant_view(uow, a.id, ws.id)["live_session"]
+    assert (mine["status"], mine["asked"], mine["answered"], mine["right"]) == ("selesai", 3, 3, 3)
     report = workshop_report.results(uow, workshops.owned(uow, trainer, ws.id), LINKS)
     by_learner = {p["learner_id"]: p for p in report["participants"]}
-    assert {k: (p["correct"], p["percent"]) for k, p in by_learner.items()} == {
-        a.id: (3, 100.0),
-        b.id: (1, 33.3),
-        c.id: (0, 0.0),
+    assert {k: (p["correct"], p["percent"], p["passed"]) for k, p in by_learner.items()} == {
+        a.id: (3, 100.0, None),  # a live session passes nothing
+        b.id: (1, 33.3, None),
+        c.id: (0, 0.0, None),
     }
-    assert by_learner[c.id]["attempt_id"] is None and by_learner[a.id]["attempt_id"] == rows[a.id].id
+    assert all(p["attempt_id"] is None for p in by_learner.values())
 
 
 def expired_room(uow, make):
@@ -364,6 +369,14 @@ def expired_room(uow, make):
     return trainer, ws, learner, right
 
 
+def recorded(uow, ws) -> list[tuple]:
+    """(asked, answered, correct) of each participant's live-session record."""
+    rows = uow.session.execute(
+        select(Participant.asked, Participant.answered, Participant.correct).where(Participant.workshop_id == ws.id)
+    )
+    return [tuple(r) for r in rows]
+
+
 def test_a_room_past_its_window_is_closed_on_the_trainers_next_look(uow, make):
     trainer, ws, learner, right = expired_room(uow, make)
     with pytest.raises(WorkshopClosed):
@@ -374,9 +387,9 @@ def test_a_room_past_its_window_is_closed_on_the_trainers_next_look(uow, make):
     looked = workshops.owned(uow, trainer, ws.id)
     uow.commit()
     assert looked.status == "closed"
-    assert looked.closed_at is not None and [e.detail for e in audits(uow, "workshop_close")] == [{"attempts": 1}]
+    assert looked.closed_at is not None and [e.detail for e in audits(uow, "workshop_close")] == [{"live_sessions": 1}]
     # Only the question put to the room counts: one asked, one right.
-    assert uow.session.scalar(select(Attempt.percent).where(Attempt.workshop_id == ws.id)) == 100.0
+    assert recorded(uow, ws) == [(1, 1, 1)]
 
 
 def test_closing_a_room_past_its_window_succeeds_and_records_the_answers(uow, make):
@@ -384,7 +397,7 @@ def test_closing_a_room_past_its_window_succeeds_and_records_the_answers(uow, ma
     closed = workshops.control(uow, trainer, ws.id, "close")  # not a 409: the close is what was asked
     uow.commit()
     assert closed.status == "closed"
-    assert uow.session.scalar(select(Attempt.percent).where(Attempt.workshop_id == ws.id)) == 100.0
+    assert recorded(uow, ws) == [(1, 1, 1)]
     with pytest.raises(WorkshopClosed):  # a second close is refused as before
         workshops.control(uow, trainer, ws.id, "close")
 
