@@ -10,15 +10,16 @@ import datetime as dt
 import math
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from netralitas.scoring import question_type
 from quiz_server import web
 from quiz_server.models import Attempt, Rule
 from quiz_server.models.base import utcnow
 from quiz_server.security import current_principal, require
-from quiz_server.services import attempts, review
+from quiz_server.services import attempts, lifecycle, review
 from quiz_server.services.errors import AttemptAlreadySubmitted, AttemptExpired, AttemptLimitReached
+from quiz_server.views import lessons
 from quiz_server.views.learner import bp
 
 FIELD_PREFIX = "q-"  # form field per question: "q-<the attempt's opaque question id>", values: shown choice ids
@@ -109,12 +110,46 @@ def result(attempt_id: str):
     rule_ids = {r["id"] for f in feedback.values() for r in f.get("rules", [])}
     titles = dict(uow.session.execute(select(Rule.id, Rule.title).where(Rule.id.in_(rule_ids))).all())
     quiz = attempts.get_quiz(uow, body["quiz_id"])
+    me = current_principal()
+    others = uow.session.execute(
+        select(Attempt.id, Attempt.number, Attempt.percent, Attempt.passed)
+        .where(Attempt.learner_id == me.id, Attempt.quiz_id == quiz.id, Attempt.submitted_at.is_not(None))
+        .order_by(Attempt.number)
+    ).all()
     return render_template(
         "learner/result.html",
         attempt=body,
         result=body["result"],
         feedback=feedback,
         rule_titles=titles,
+        rule_pages=lessons.rule_ids(),
+        summary=wrong_answers(body),
         quiz=quiz,
-        can_retry=not body["result"]["passed"] and body["number"] < quiz.attempts_allowed,
+        others=others,
+        can_retry=not any(o.passed for o in others)
+        and _attempts_used(me.id, quiz.id) < quiz.attempts_allowed + lifecycle.granted(uow, me.id, quiz.id),
     )
+
+
+def _attempts_used(learner_id: int, quiz_id: str) -> int:
+    return web.uow().session.scalar(
+        select(func.count()).select_from(Attempt).where(Attempt.learner_id == learner_id, Attempt.quiz_id == quiz_id)
+    )
+
+
+def wrong_answers(body: dict) -> dict:
+    """The result page's summary: question numbers (1-based, as shown) wrong or unanswered.
+
+    ``known`` is False when the review options withhold correctness for now: then only the
+    unanswered questions are listed, and nothing says which answers were right.
+    """
+    feedback = {f["question_id"]: f for f in body["result"]["feedback"]}
+    known = all("correct" in f for f in feedback.values())
+    wrong, unanswered = [], []
+    for n, q in enumerate(body["questions"], start=1):
+        f = feedback[q["id"]]
+        if not f["answered"]:
+            unanswered.append(n)
+        elif known and not f["correct"]:
+            wrong.append(n)
+    return {"known": known, "wrong": wrong, "unanswered": unanswered, "total": len(body["questions"])}
