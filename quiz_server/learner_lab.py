@@ -14,6 +14,7 @@ it is a single-person trial: the lab runs as the server's own user, and :func:`s
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -66,16 +67,23 @@ def prepare(workspace: Path, *, content: str | Path, server: str, port: int, tok
     os.chmod(workspace, 0o700)
     bundle = _build_bundle(workspace, content)
     notebooks = _copy_notebooks(workspace / "notebooks")
+    jupyter_config = write_lab_config(workspace / ".jupyter")
     lab_args = [
         "lab",
         "--no-browser",
         "--ip=127.0.0.1",
         f"--port={port}",
+        "--ServerApp.port_retries=0",  # a taken port fails the start instead of moving the lab elsewhere
         f"--ServerApp.root_dir={notebooks}",
         f"--IdentityProvider.token={token}",
     ]
     jupyter = str(Path(sys.executable).parent / "jupyter")
-    env = {"NETRALITAS_SERVER": server, "NETRALITAS_LEARNER_BUNDLE": str(bundle), "NETRALITAS_CONTENT": str(bundle)}
+    env = {
+        "NETRALITAS_SERVER": server,
+        "NETRALITAS_LEARNER_BUNDLE": str(bundle),
+        "NETRALITAS_CONTENT": str(bundle),
+        "JUPYTER_CONFIG_DIR": str(jupyter_config),  # the learner's own, never the admin's ~/.jupyter
+    }
     if why is None:
         uid = sandbox.ensure_user(USER, Path("/var/lib") / USER)
         os.chown(workspace, uid, -1)
@@ -100,6 +108,46 @@ def prepare(workspace: Path, *, content: str | Path, server: str, port: int, tok
     if os.geteuid() == 0:
         lab_args.append("--allow-root")
     return Lab([jupyter, *lab_args], workspace, full_env, False, TRIAL_WARNING.format(why=why))
+
+
+# Trainer tools a learner's lab has no use for: nbgrader's Formgrader, Create Assignment and course list
+# (the learner's own Assignments list and Validate stay), and Jupyter's news prompt.
+LEARNER_HIDDEN_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
+LEARNER_HIDDEN_LAB_PLUGINS = (
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:course-list",
+    "@jupyterlab/apputils-extension:announcements",
+)
+LEARNER_SETTINGS = {
+    "@jupyterlab/translation-extension:plugin": {"locale": "id_ID"},  # jupyterlab-language-pack-id-id
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def write_lab_config(config_dir: Path) -> Path:
+    """The learner lab's Jupyter config folder (``JUPYTER_CONFIG_DIR``), rewritten at every start: what
+    ``jupyter server extension disable`` and ``jupyter labextension disable`` would write there, and the
+    settings overrides (Indonesian interface, no news prompt)."""
+    files = {
+        "jupyter_server_config.json": {
+            "ServerApp": {"jpserver_extensions": dict.fromkeys(LEARNER_HIDDEN_SERVER_EXTENSIONS, False)}
+        },
+        "labconfig/page_config.json": {"disabledExtensions": dict.fromkeys(LEARNER_HIDDEN_LAB_PLUGINS, True)},
+        "labconfig/default_setting_overrides.json": LEARNER_SETTINGS,
+    }
+    # The folder sits in the learner's workspace and this runs as root: start from nothing and follow no
+    # link the learner may have planted (a symlinked file would have root overwrite its target).
+    if config_dir.is_symlink() or config_dir.is_file():
+        config_dir.unlink()
+    shutil.rmtree(config_dir, ignore_errors=True)
+    for name, data in files.items():
+        path = config_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(data, indent=1) + "\n")
+    return config_dir
 
 
 def _check_apart(workspace: Path, instance: Path) -> None:
@@ -150,12 +198,21 @@ def _copy_notebooks(target: Path) -> Path:
     return target
 
 
-def start(lab: Lab) -> subprocess.Popen:
+def start(lab: Lab, output=None) -> subprocess.Popen:
+    """Start the lab in its own session (Ctrl-C reaches ``up``, which stops it), output to ``output``."""
+    out = {"stdout": output, "stderr": subprocess.STDOUT} if output else {}
     if lab.isolated:
         # No terminal for learner code (it could push keystrokes into the admin's shell) and no
         # inherited environment (it holds the server's settings).
-        return subprocess.Popen(lab.cmd, cwd=lab.cwd, stdin=subprocess.DEVNULL, env={"PATH": "/usr/bin:/bin"})
-    return subprocess.Popen(lab.cmd, cwd=lab.cwd, env=lab.env)
+        return subprocess.Popen(
+            lab.cmd,
+            cwd=lab.cwd,
+            stdin=subprocess.DEVNULL,
+            env={"PATH": "/usr/bin:/bin"},
+            start_new_session=True,
+            **out,
+        )
+    return subprocess.Popen(lab.cmd, cwd=lab.cwd, env=lab.env, stdin=subprocess.DEVNULL, start_new_session=True, **out)
 
 
 def terminate(proc: subprocess.Popen) -> None:

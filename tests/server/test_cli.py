@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -56,7 +57,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, deadline_s: float = 60) -> No
 def test_serve_migrates_loads_and_answers_on_any_port(env):
     port = free_port()
     proc = subprocess.Popen(
-        [str(BIN / "netralitas"), "serve", "--port", str(port), "--workers", "2"],
+        [str(BIN / "netralitas"), "serve", "--demo", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -115,3 +116,29 @@ def test_instansi_import_rejects_bad_file(env, tmp_path):
     res = run(env, "instansi", "import", str(csv))
     assert res.returncode == 1
     assert "[invalid_csv]" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_instansi_import_and_list(env, tmp_path):
+    empty = run(env, "instansi", "list")
+    assert empty.returncode == 0 and "Belum ada instansi" in empty.stdout and "instansi import" in empty.stdout
+    good = tmp_path / "instansi.csv"
+    good.write_text("id,name\nkab-contoh,Pemerintah Kabupaten Contoh\nbkn,Badan Kepegawaian Negara\n", "utf-8")
+    assert run(env, "instansi", "import", str(good)).returncode == 0
+    # A bad file imports nothing, says which rows, and never shows a traceback.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,name\nbaru,Instansi Baru\nbaru,Lagi\n,Tanpa Id\n", "utf-8")
+    res = run(env, "instansi", "import", str(bad))
+    assert res.returncode == 1 and "[invalid_csv]" in res.stderr and "Traceback" not in res.stderr
+    assert "baris 3" in res.stderr and "baris 4" in res.stderr
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("id,name\nx,Kabupaten Bône\n".encode("latin-1"))
+    res = run(env, "instansi", "import", str(latin))
+    assert res.returncode == 1 and "UTF-8" in res.stderr and "Traceback" not in res.stderr
+    table = run(env, "instansi", "list")
+    assert table.returncode == 0
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["ID", "NAMA"]
+    assert [line.split()[0] for line in lines[1:-1]] == ["bkn", "kab-contoh"]  # by name; nothing of bad.csv
+    assert lines[-1] == "(2 instansi)"
+    as_json = json.loads(run(env, "instansi", "list", "--json").stdout)
+    assert as_json["instansi"][1] == {"id": "kab-contoh", "name": "Pemerintah Kabupaten Contoh"}
