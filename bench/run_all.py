@@ -19,6 +19,7 @@ RUNS = [
     ["sync_bench.py"],
     ["report_bench.py"],
     ["workshop_bench.py"],
+    ["voila_bench.py"],
 ]
 
 

@@ -27,8 +27,8 @@ from netralitas.content.bundle import LearnerCourse, LearnerModule
 START = "00-mulai"
 KERNEL = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 HOW_TO = (
-    "**Cara memakai:** di JupyterLab pilih menu *Run → Run All Cells*, lalu gunakan tombol dan pilihan yang "
-    "muncul. Anda tidak perlu menulis kode. Di Voila semuanya sudah berjalan otomatis."
+    "**Cara memakai:** baca materinya, lalu gunakan tombol dan pilihan yang muncul. Anda tidak perlu menulis "
+    "kode. (Di JupyterLab, jalankan dulu menu *Run → Run All Cells*.)"
 )
 
 
@@ -75,17 +75,18 @@ def start_intro(page: Page) -> None:
 def start_connection(page: Page) -> None:
     page.markdown(
         "login-intro",
-        "## 1. Masuk atau daftar\n\nDaftar sekali dengan NIP Anda, lalu masuk. Token disimpan di perangkat ini "
-        "sehingga semua modul mengenali Anda.",
+        "## 1. Masuk atau daftar\n\nDaftar sekali dengan NIP Anda, lalu masuk. Di JupyterLab cukup masuk sekali "
+        "untuk semua modul. Di Voila setiap halaman meminta Anda masuk sendiri, agar peserta lain di server yang "
+        "sama tidak memakai akun Anda.",
     )
     page.widget("login", "connection(show_server=True)")
 
 
 def start_modules(page: Page) -> None:
-    links = "\n".join(
-        f"{i}. [{m.ref.title}]({notebook_name(m)}.ipynb)" for i, m in enumerate(page.course.modules, start=1)
-    )
-    page.markdown("modules", f"## 2. Daftar modul\n\nKerjakan berurutan:\n\n{links}")
+    # A widget, not Markdown links: Voila's single-notebook mode answers 403 to every other notebook,
+    # so the list links only where the folder is served (netralitas.widgets.navigation).
+    page.markdown("modules", "## 2. Daftar modul")
+    page.widget("module-list", "module_list()")
 
 
 def start_progress(page: Page) -> None:
@@ -171,14 +172,8 @@ def module_progress(page: Page) -> None:
 
 def module_next(page: Page) -> None:
     assert page.module
-    modules = page.course.modules
-    n = modules.index(page.module)
-    nxt = (
-        f"Lanjut ke [{modules[n + 1].ref.title}]({notebook_name(modules[n + 1])}.ipynb) · "
-        if n + 1 < len(modules)
-        else ""
-    )
-    page.markdown("next", f"{nxt}[Kembali ke halaman awal]({START}.ipynb)")
+    # A link only where the next notebook is served (see start_modules).
+    page.widget("next", f'module_nav("{page.module.id}")')
 
 
 # Order matters: login before anything that calls the server; the lesson before the cases and

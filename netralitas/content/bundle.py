@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +41,7 @@ DESCRIPTION = (
 # Files that only a full content folder has; a learner kernel refuses a folder that holds any of them.
 _FULL_CONTENT = ("course.yaml", "regulations.yaml", "questions.yaml", "exercises.yaml")
 HOW_TO_BUILD = "netralitas build learner-bundle --out FOLDER"
+INTERNAL_SOURCE = re.compile(r"^SEED-\d$")  # the authoring notes' article ids, allowed in content/ only
 
 
 class BundleError(Misconfigured):
@@ -107,9 +109,17 @@ class LearnerCourse(BaseModel):
 # -- from the full content ---------------------------------------------------------------------
 
 
+def _public_sources(rule: m.Rule) -> list:
+    """A rule's sources without the authors' internal ids (``SEED-0``): only addresses a learner can open."""
+    return [s for s in rule.sources if not (isinstance(s, str) and INTERNAL_SOURCE.match(s))]
+
+
 def _without_trainer_notes(learner: LearnerCourse) -> LearnerCourse:
-    """The same course with every trainer-only field (a rule's ``note``, ``trainer_note``) cleared."""
-    rules = {rid: r.model_copy(update={"note": None}) for rid, r in learner.rules.items()}
+    """The same course with every trainer-only field (a rule's ``note``, ``trainer_note``, internal source
+    ids) cleared."""
+    rules = {
+        rid: r.model_copy(update={"note": None, "sources": _public_sources(r)}) for rid, r in learner.rules.items()
+    }
     modules = [
         mod.model_copy(
             update={

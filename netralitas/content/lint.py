@@ -21,6 +21,7 @@ and in docs/content-authoring.md.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
@@ -310,6 +311,51 @@ check_internal_tag = _text_check(
     INTERNAL_TAGS,
     "hapus tanda internal dari teks peserta; catatan sumber masuk ke trainer_note atau 'note' aturan.",
 )
+
+
+# -- built learner files ------------------------------------------------------------------------
+
+_ADDRESS = re.compile(r"^https?://\S+$")
+
+
+def _strings(data: object) -> Iterator[str]:
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield str(key)
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _strings(value)
+
+
+def internal_tags_in_learner_files(paths: Iterable[str | Path]) -> list[Finding]:
+    """``internal_tag`` findings in built files a learner's kernel or browser gets: the learner bundle's
+    JSON and the notebooks (cells, outputs and metadata alike).
+
+    A string that is a whole web address is skipped: a source link may name its host (scribd.com),
+    which is where the document is, not a remark written for learners.
+    """
+    found = []
+    for path in map(Path, paths):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for text in _strings(data):
+            if _ADDRESS.match(text.strip()):
+                continue
+            hits = [(t, match) for t in INTERNAL_TAGS if (match := t.pattern.search(text))]
+            if hits:
+                listed = ", ".join(f"'{t.label}'" for t, _ in hits)
+                found.append(
+                    Finding(
+                        str(path),
+                        "-",
+                        "internal_tag",
+                        f'Teks peserta memuat {listed} ("{_excerpt(text, hits[0][1])}"). Perbaiki di content/ '
+                        "(pindahkan ke trainer_note atau 'note' aturan), lalu jalankan: netralitas build notebooks.",
+                    )
+                )
+    return found
 
 
 # -- rule citations -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from netralitas.widgets.cases import CaseExplorer
 from netralitas.widgets.checker import CekTindakan
 from netralitas.widgets.connection import ConnectionWidget
 from netralitas.widgets.election_calendar import ElectionCalendar
+from netralitas.widgets.navigation import ModuleList, ModuleNav
 from netralitas.widgets.progress import ProgressWidget
 from netralitas.widgets.quiz import QuizWidget
 from netralitas.widgets.sanctions import SanctionExplorer
@@ -21,6 +22,8 @@ __all__ = [
     "CekTindakan",
     "ConnectionWidget",
     "ElectionCalendar",
+    "ModuleList",
+    "ModuleNav",
     "ProgressWidget",
     "QuizWidget",
     "SanctionExplorer",
@@ -28,6 +31,8 @@ __all__ = [
     "cek_tindakan",
     "connection",
     "election_calendar",
+    "module_list",
+    "module_nav",
     "progress",
     "quiz",
     "sanction_explorer",
@@ -60,3 +65,11 @@ def quiz(quiz_id: str) -> QuizWidget:
 
 def progress() -> ProgressWidget:
     return ProgressWidget()
+
+
+def module_list() -> ModuleList:
+    return ModuleList()
+
+
+def module_nav(module_id: str) -> ModuleNav:
+    return ModuleNav(module_id)

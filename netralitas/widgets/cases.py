@@ -26,7 +26,11 @@ class CaseExplorer(w.VBox):
             layout=full(),
         )
         self.case_text = w.HTML()
-        self.choices = {kind.value: w.Checkbox(description=labels.VERDICT[kind], indent=False) for kind in VerdictKind}
+        # The label beside, not in, the checkbox: a checkbox's own label is cut off ("…") on a phone.
+        self.choices = {
+            kind.value: w.Checkbox(indent=False, layout=w.Layout(width="2.2em"), tooltip=labels.VERDICT[kind])
+            for kind in VerdictKind
+        }
         for box in self.choices.values():
             box.observe(self._exclusive, names="value")
         self.reveal_button = w.Button(description="Lihat pembahasan", button_style="primary", icon="eye")
@@ -41,7 +45,12 @@ class CaseExplorer(w.VBox):
                 self.case,
                 self.case_text,
                 w.HTML("<b>Putusan Anda</b> (boleh lebih dari satu):"),
-                w.VBox(list(self.choices.values())),
+                w.VBox(
+                    [
+                        w.HBox([box, w.HTML(esc(labels.VERDICT[VerdictKind(kind)]), layout=w.Layout(flex="1"))])
+                        for kind, box in self.choices.items()
+                    ]
+                ),
                 self.reveal_button,
                 self.message,
                 self.result,

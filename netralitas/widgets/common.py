@@ -6,6 +6,7 @@ import functools
 import html
 import logging
 import os
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,24 @@ def course() -> LearnerCourse:
 
 def client() -> QuizClient:
     return QuizClient()
+
+
+# Widgets of this kernel that show per-learner data, refreshed when the connection widget logs in or
+# out. Weak references: a widget that is gone (cell run again) is not kept alive by this list.
+_watchers: list[weakref.WeakMethod] = []
+
+
+def watch_identity(refresh: Callable[[], Any]) -> None:
+    _watchers.append(weakref.WeakMethod(refresh))
+
+
+def identity_changed() -> None:
+    for ref in list(_watchers):
+        refresh = ref()
+        if refresh is None:
+            _watchers.remove(ref)
+        else:
+            refresh()
 
 
 def esc(text: object) -> str:

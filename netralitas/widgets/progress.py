@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as w
 
 from netralitas.client import QuizClient
-from netralitas.widgets.common import client, esc, heading, note, safe
+from netralitas.widgets.common import client, esc, heading, note, safe, watch_identity
 
 
 class ProgressWidget(w.VBox):
@@ -21,6 +21,7 @@ class ProgressWidget(w.VBox):
         self.refresh_button.on_click(lambda _: self.refresh())
         super().__init__([heading("Kemajuan Anda"), self.table, self.message, self.refresh_button])
         self.refresh()
+        watch_identity(self.refresh)
 
     @safe()
     def refresh(self) -> None:

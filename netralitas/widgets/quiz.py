@@ -20,7 +20,7 @@ from netralitas import labels
 from netralitas.client import ClientError, QuizClient, new_key
 from netralitas.content.bundle import LearnerCourse
 from netralitas.content.models import Rule
-from netralitas.widgets.common import client, course, esc, full, heading, note, safe, show
+from netralitas.widgets.common import client, course, esc, full, heading, note, safe, show, watch_identity
 
 _HINT = {"multiple": "Pilih semua jawaban yang benar.", "true_false": "Pilih Benar atau Salah."}
 
@@ -88,6 +88,7 @@ class QuizWidget(w.VBox):
         self.add_class("netralitas-quiz")
         self._state("idle")
         self.refresh()
+        watch_identity(self.refresh)
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -122,7 +123,7 @@ class QuizWidget(w.VBox):
     def refresh(self) -> None:
         self.message.value = ""
         if not self.client.token:
-            self.header.value = note("Masuk dulu di bagian 'Koneksi dan akun' di atas, lalu klik 'Muat ulang'.", "warn")
+            self.header.value = note("Masuk dulu di bagian 'Koneksi dan akun' di atas.", "warn")
             show(self.start_button, False)
             return
         if self.client.pending(self.quiz_id):

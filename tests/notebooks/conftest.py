@@ -4,6 +4,7 @@ a lossy proxy."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from netralitas.cli import main
 from netralitas.client import QuizClient
 from quiz_server import create_app
 from quiz_server.cli import prepare
+from tests import mailsink
 from tests.conftest import CONTENT, MINI
 from tests.server.conftest import Live, next_nip, start_live
 
@@ -51,6 +53,7 @@ class Restartable:
             "DATABASE_URL": self.db_url,
             "CONTENT_PATH": str(content),
             "SECRET_KEY": "test-secret",
+            "MAIL_URL": mailsink.shared().url,  # registration codes (tests/mailsink.py)
         }
         self.port = 0
         self._server = None
@@ -63,9 +66,11 @@ class Restartable:
 
     def start(self) -> Live:
         app = create_app(dict(self.config))
-        prepare(app)
+        prepare(app, demo=True)  # the tests register learners at the sample agencies
         self._server = make_server("127.0.0.1", self.port, app, threaded=True)
         self.port = self._server.server_port
+        # Links that leave the server come only from its configured address (web.public_base).
+        app.extensions["settings"] = dataclasses.replace(app.extensions["settings"], public_url=self.url)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         self.live = Live(self.url, app, self.db_url)
@@ -116,15 +121,21 @@ def fast_client(server: str, config_dir: Path, **kw) -> QuizClient:
 
 
 def register(client: QuizClient, **over) -> dict:
+    """Both registration steps through the client; the code comes from the test's SMTP sink, to
+    which every ``start_live`` server mails. Returns the learner."""
     body = {
         "nip": next_nip(),
         "name": "Peserta Notebook",
-        "email": "peserta@example.go.id",
         "instansi_id": "kab-bengkalis",
         "unit": "Bagian Umum",
         "password": PASSWORD,
     } | over
-    return client.register(**body)
+    body.setdefault("email", f"n{''.join(body['nip'].split())}@example.go.id")
+    sink = mailsink.shared()
+    mark = sink.mark()
+    pending = client.register(**body)
+    code = mailsink.code_in(sink.wait_for(body["email"], since=mark))
+    return client.verify_registration(pending["registration_id"], code)
 
 
 def free_port() -> int:

@@ -65,9 +65,15 @@ def test_server_errors_become_indonesian_client_errors(mini_live, tmp_path):
         register(client, nip="12345")
     assert bad_nip.value.code == "invalid_nip" and "NIP" in bad_nip.value.message
     learner = register(client)
+    # A registered NIP: the same pending answer as any other, and then no code that works.
+    other = fast_client(mini_live.url, tmp_path / "other")
+    pending = other.register(
+        nip=learner["nip"], name="Lain", email="lain@example.go.id", instansi_id="bkn", unit="U", password=PASSWORD
+    )
+    assert set(pending) == {"registration_id", "expires_in", "message"}
     with pytest.raises(ClientError) as twice:
-        register(fast_client(mini_live.url, tmp_path / "other"), nip=learner["nip"])
-    assert twice.value.code == "learner_exists" and twice.value.status == 409
+        other.verify_registration(pending["registration_id"], "000000")
+    assert twice.value.code == "invalid_code" and twice.value.status == 422
     with pytest.raises(ClientError) as wrong:
         client.login(learner["nip"], "bukan-sandinya")
     assert wrong.value.code == "invalid_credentials"

@@ -11,6 +11,7 @@ import pytest
 from netralitas.content.bundle import load_learner_bundle
 from netralitas.widgets import ConnectionWidget, ProgressWidget, QuizWidget
 from netralitas.widgets.progress import certificate_url, render_progress
+from tests.mailsink import code_in
 from tests.notebooks.conftest import PASSWORD, fast_client, register
 from tests.server.conftest import next_nip
 
@@ -62,11 +63,20 @@ def test_connection_registers_logs_out_and_logs_in(mini_live, tmp_path):
     w.register_button.click()
     assert "NIP harus 18 angka" in w.message.value and mini_live.sql("SELECT count(*) FROM learners")[0][0] == 0
 
-    nip = next_nip()
-    w.reg_nip.value, w.reg_name.value, w.reg_email.value = nip, "Siti Aminah", "siti@example.go.id"
+    nip, email = next_nip(), f"widget{next_nip()}@example.go.id"
+    w.reg_nip.value, w.reg_name.value, w.reg_email.value = nip, "Siti Aminah", email
     w.reg_instansi.value, w.reg_unit.value, w.reg_password.value = "kab-bengkalis", "Dinas Pendidikan", PASSWORD
+    mark = mini_live.mail.mark()
     w.register_button.click()
+    assert "Kode verifikasi dikirim" in w.message.value and visible(w.code_box), w.message.value
+    code = code_in(mini_live.mail.wait_for(email, since=mark))
+    w.reg_code.value = "12"
+    w.verify_button.click()
+    assert "6 angka" in w.message.value and mini_live.sql("SELECT count(*) FROM learners")[0][0] == 0
+    w.reg_code.value = code
+    w.verify_button.click()
     assert "Pendaftaran berhasil" in w.message.value, w.message.value
+    assert not visible(w.code_box)
     assert nip in w.status.value and not visible(w.tabs) and visible(w.logout_button)
     assert stat.S_IMODE((tmp_path / "token.json").stat().st_mode) == 0o600
     assert w.reg_password.value == ""  # the password does not linger in the widget
