@@ -63,5 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     api.init_app(app)
     views.init_app(app)
+    from quiz_server.views import oidc
+
+    app.register_blueprint(oidc.bp)  # "Masuk dengan akun instansi": off unless NETRALITAS_OIDC_ISSUER is set
     web.init_app(app)  # last: wraps every view in the request's unit of work
     return app

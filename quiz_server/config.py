@@ -25,6 +25,10 @@ class Defaults:
     CONTENT_PATH = str(PROJECT_ROOT / "content")
     MAX_CONTENT_LENGTH = 64 * 1024  # JSON bodies are small; uploads set their own limit.
     MAX_NOTEBOOK_BYTES = 2 * 1024 * 1024
+    # Hand-in quotas per learner (docs/grading.md): versions kept per assignment, and bytes kept
+    # across all their hand-ins; past either, a hand-in is refused and nothing is stored.
+    MAX_NOTEBOOK_VERSIONS = 20
+    MAX_LEARNER_NOTEBOOK_BYTES = 20 * 1024 * 1024
     MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # roster files (CSV/XLSX); only the upload routes allow this much
     MAX_ROSTER_ROWS = 200_000  # a zipped XLSX can unpack to far more rows than its size suggests
     REPORT_TIMEZONE = "Asia/Jakarta"  # report periods ("from"/"to" dates) are calendar days here
@@ -44,6 +48,13 @@ class Defaults:
     RATE_LIMIT_LOGIN = (10, 900)
     RATE_LIMIT_LOGIN_ADDRESS_FACTOR = 20
     RATE_LIMIT_REGISTER = (300, 300)
+    # Registration codes per NIP and per email address (services/registration.py): a few retries of
+    # a typo, not a mail flood aimed at one person.
+    RATE_LIMIT_REGISTER_IDENTITY = (6, 3600)
+    # Password-reset requests (services/lifecycle.py): per NIP 3 at once, then one per 20 minutes (the
+    # same whether the NIP exists or not); per address 30 at once, then one per 2 minutes.
+    RATE_LIMIT_RESET = (3, 3600)
+    RATE_LIMIT_RESET_ADDRESS = (30, 3600)
     JSON_SORT_KEYS = False
     # Start-spike guard (docs/deploy.md): concurrent attempt starts per process, how long a start
     # may wait for a slot, and the Retry-After range (seconds) of the 429 answer otherwise.
@@ -54,6 +65,14 @@ class Defaults:
     RETENTION_LEARNER_DAYS = 5 * 365  # after the last activity
     RETENTION_AUDIT_DAYS = 2 * 365
     RETENTION_IDEMPOTENCY_DAYS = 7
+    # OpenID Connect login through the agency's identity provider (services/oidc.py, docs/deploy.md):
+    # off unless OIDC_ISSUER is set. Claim names as the provider spells them; the instansi is the fixed
+    # OIDC_INSTANSI (an agency's own provider) or, when that is unset, the value of OIDC_INSTANSI_CLAIM.
+    OIDC_SCOPE = "openid profile email"
+    OIDC_NIP_CLAIM = "nip"
+    OIDC_NAME_CLAIM = "name"
+    OIDC_EMAIL_CLAIM = "email"
+    OIDC_UNIT_CLAIM = "unit"
 
 
 # Environment variables that override settings, with their parser.
@@ -75,6 +94,16 @@ _ENV: dict[str, tuple[str, Any]] = {
     # Outgoing mail (services/mail.py, docs/deploy.md): smtp://user:pass@host:587?starttls=1
     "NETRALITAS_MAIL_URL": ("MAIL_URL", str),
     "NETRALITAS_MAIL_FROM": ("MAIL_FROM", str),
+    "NETRALITAS_OIDC_ISSUER": ("OIDC_ISSUER", str),
+    "NETRALITAS_OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", str),
+    "NETRALITAS_OIDC_CLIENT_SECRET": ("OIDC_CLIENT_SECRET", str),
+    "NETRALITAS_OIDC_SCOPE": ("OIDC_SCOPE", str),
+    "NETRALITAS_OIDC_NIP_CLAIM": ("OIDC_NIP_CLAIM", str),
+    "NETRALITAS_OIDC_NAME_CLAIM": ("OIDC_NAME_CLAIM", str),
+    "NETRALITAS_OIDC_EMAIL_CLAIM": ("OIDC_EMAIL_CLAIM", str),
+    "NETRALITAS_OIDC_UNIT_CLAIM": ("OIDC_UNIT_CLAIM", str),
+    "NETRALITAS_OIDC_INSTANSI": ("OIDC_INSTANSI", str),
+    "NETRALITAS_OIDC_INSTANSI_CLAIM": ("OIDC_INSTANSI_CLAIM", str),
     "NETRALITAS_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", lambda v: v.lower() in {"1", "true", "yes"}),
 }
 
@@ -118,6 +147,8 @@ class Settings:
     report_timezone: str = Defaults.REPORT_TIMEZONE
     max_roster_rows: int = Defaults.MAX_ROSTER_ROWS
     max_notebook_bytes: int = Defaults.MAX_NOTEBOOK_BYTES
+    max_notebook_versions: int = Defaults.MAX_NOTEBOOK_VERSIONS  # per learner and assignment
+    max_learner_notebook_bytes: int = Defaults.MAX_LEARNER_NOTEBOOK_BYTES  # per learner, all hand-ins
     max_upload_bytes: int = Defaults.MAX_UPLOAD_BYTES  # roster files; only the upload routes allow this much
     start_concurrency: int = Defaults.START_CONCURRENCY
     start_queue_seconds: float = Defaults.START_QUEUE_SECONDS
@@ -125,10 +156,18 @@ class Settings:
     retention_learner_days: int = Defaults.RETENTION_LEARNER_DAYS
     retention_audit_days: int = Defaults.RETENTION_AUDIT_DAYS
     retention_idempotency_days: int = Defaults.RETENTION_IDEMPOTENCY_DAYS
-    public_url: str | None = None  # base of certificate verify links; None: the request's own host
+    public_url: str | None = None  # base of every outside link (web.public_base); None: those links answer 503
     certificate_key_path: str | None = None
     mail_url: str | None = None  # None: the file outbox <instance>/outbox (services/mail.py)
     mail_from: str = "Netralitas ASN <no-reply@netralitas.invalid>"
+    # OpenID Connect (services/oidc.py); the client id and secret stay in app config (views/oidc.py).
+    oidc_issuer: str | None = None  # None: the login through the agency's provider is off
+    oidc_nip_claim: str = Defaults.OIDC_NIP_CLAIM
+    oidc_name_claim: str = Defaults.OIDC_NAME_CLAIM
+    oidc_email_claim: str = Defaults.OIDC_EMAIL_CLAIM
+    oidc_unit_claim: str = Defaults.OIDC_UNIT_CLAIM
+    oidc_instansi: str | None = None
+    oidc_instansi_claim: str | None = None
     content_path: str = Defaults.CONTENT_PATH
     instance_path: str = str(PROJECT_ROOT / "instance")
 

@@ -20,7 +20,7 @@ class _Keep:
         self.messages: list[EmailMessage] = []
         self.cond = threading.Condition()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.cond:
             self.messages.append(msg)

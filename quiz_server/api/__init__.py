@@ -9,6 +9,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def init_app(app: Flask) -> None:
     from quiz_server.api import (  # noqa: F401  (registers routes)
+        attempt_grants,
         attempts,
         auth,
         certificates,

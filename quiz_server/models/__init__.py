@@ -7,12 +7,16 @@ from quiz_server.models.certificate import Certificate
 from quiz_server.models.exercise import ExerciseSubmission
 from quiz_server.models.exercise_score import ExerciseScore, GraderCourse
 from quiz_server.models.learner import Instansi, Learner, Staff, Token
+from quiz_server.models.lifecycle import AttemptGrant, PasswordReset
+from quiz_server.models.oidc import OidcLink
 from quiz_server.models.quiz import ContentVersion, Question, Quiz, Rule
+from quiz_server.models.registration import PendingRegistration
 from quiz_server.models.roster import RosterEntry
 from quiz_server.models.workshop import LiveAnswer, Participant, Workshop
 
 __all__ = [
     "Attempt",
+    "AttemptGrant",
     "AuditEvent",
     "Base",
     "Certificate",
@@ -24,7 +28,10 @@ __all__ = [
     "Instansi",
     "Learner",
     "LiveAnswer",
+    "OidcLink",
     "Participant",
+    "PasswordReset",
+    "PendingRegistration",
     "Question",
     "Quiz",
     "RateBucket",

@@ -9,6 +9,7 @@ feedback keep content ids (item analysis and workshop reports read them); result
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import secrets
 from collections import defaultdict
@@ -19,12 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from netralitas import scoring
+from netralitas.content import lint
 from netralitas.content.models import Review
 from netralitas.errors import Conflict, InvalidInput
 from quiz_server.config import Settings
 from quiz_server.models import Attempt, Participant, Question, Quiz, Workshop
 from quiz_server.models.base import utcnow
-from quiz_server.services import audit, catalog, certificates, certification, review
+from quiz_server.services import audit, catalog, certificates, certification, lifecycle, live_sessions, review
 from quiz_server.services.errors import (
     AttemptAlreadySubmitted,
     AttemptExpired,
@@ -48,8 +50,30 @@ def get_quiz(uow: UnitOfWork, quiz_id: str) -> Quiz:
     return quiz
 
 
+# Two stems at least this alike (content-word Jaccard, netralitas.content.lint) are not drawn into one
+# attempt: at 0.5 and above the bank's pairs are one fact asked twice (a question and its true/false
+# restatement), which gives the second away; lint flags 0.6 and above as duplicates to rewrite.
+DRAW_NEAR_DUPLICATE = 0.5
+
+
+@functools.lru_cache(maxsize=8192)
+def _stem_words(stem: str) -> frozenset[str]:
+    return lint.stem_words(stem)
+
+
+def _too_close(q: Question, picked: list[Question]) -> bool:
+    mine = _stem_words(f"{q.scenario or ''} {q.text}".strip())
+    for other in picked:
+        theirs = _stem_words(f"{other.scenario or ''} {other.text}".strip())
+        union = mine | theirs
+        if union and len(mine & theirs) / len(union) >= DRAW_NEAR_DUPLICATE:
+            return True
+    return False
+
+
 def draw_questions(pool: list[Question], n: int) -> list[Question]:
-    """Pick ``n`` questions spread over topics: round-robin over shuffled topic groups."""
+    """Pick ``n`` questions spread over topics: round-robin over shuffled topic groups, skipping a
+    question too close to one already drawn (used only when the pool has nothing else left)."""
     groups: dict[str, list[Question]] = defaultdict(list)
     for q in pool:
         groups[q.topics[0] if q.topics else "-"].append(q)
@@ -58,10 +82,13 @@ def draw_questions(pool: list[Question], n: int) -> list[Question]:
     order = list(groups.values())
     _rng.shuffle(order)
     picked: list[Question] = []
+    held_back: list[Question] = []
     while len(picked) < n and any(order):
         for g in order:
             if g and len(picked) < n:
-                picked.append(g.pop())
+                q = g.pop()
+                (held_back if _too_close(q, picked) else picked).append(q)
+    picked += held_back[: n - len(picked)]
     _rng.shuffle(picked)
     return picked
 
@@ -125,8 +152,9 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
     used = s.scalar(
         select(func.count()).select_from(Attempt).where(Attempt.learner_id == learner_id, Attempt.quiz_id == quiz.id)
     )
-    if used >= quiz.attempts_allowed:
-        raise AttemptLimitReached(f"Batas {quiz.attempts_allowed} kali percobaan untuk kuis ini sudah habis.")
+    allowed = quiz.attempts_allowed + lifecycle.granted(uow, learner_id, quiz.id)  # + "kesempatan tambahan"
+    if used >= allowed:
+        raise AttemptLimitReached(f"Batas {allowed} kali percobaan untuk kuis ini sudah habis.")
     now = utcnow()
     expires_at = now + dt.timedelta(minutes=quiz.time_limit_minutes)
     attempt = Attempt(
@@ -218,7 +246,9 @@ def _standing(uow: UnitOfWork, attempt: Attempt, grace_seconds: int) -> review.S
             Attempt.learner_id == attempt.learner_id, Attempt.quiz_id == attempt.quiz_id
         )
     ).all()
-    allowed = get_quiz(uow, attempt.quiz_id).attempts_allowed
+    allowed = get_quiz(uow, attempt.quiz_id).attempts_allowed + lifecycle.granted(
+        uow, attempt.learner_id, attempt.quiz_id
+    )
     return review.standing((review.AttemptRow(*r) for r in rows), allowed, utcnow(), grace_seconds)
 
 
@@ -331,6 +361,7 @@ def progress(uow: UnitOfWork, learner_id: int, base_url: str | None = None) -> d
             )
         ).all()
     )
+    grants = lifecycle.grants_by_quiz(uow, learner_id)  # "kesempatan tambahan", with HR's reasons
     modules = []
     for q in quizzes:
         used, best, passed = stats.get(q.id, (0, None, False))
@@ -342,7 +373,8 @@ def progress(uow: UnitOfWork, learner_id: int, base_url: str | None = None) -> d
                 "best_percent": best,
                 "passed": passed,
                 "attempts_used": used,
-                "attempts_allowed": q.attempts_allowed,
+                "attempts_allowed": q.attempts_allowed + sum(g["extra"] for g in grants.get(q.id, [])),
+                "grants": grants.get(q.id, []),
                 "open_attempt_id": open_ids.get(q.id),
             }
         )
@@ -350,6 +382,7 @@ def progress(uow: UnitOfWork, learner_id: int, base_url: str | None = None) -> d
     return {
         "modules": modules,
         "modules_passed": sum(m["passed"] for m in modules),
+        "live_sessions": live_sessions.history(uow, learner_id),  # "ikut lokakarya": never an attempt
         "certification": {
             "status": "kuis_lulus_semua" if all_passed else "belum_lengkap",
             "message": "Semua kuis lulus; sertifikat diterbitkan setelah latihan notebook dinilai."
@@ -361,7 +394,7 @@ def progress(uow: UnitOfWork, learner_id: int, base_url: str | None = None) -> d
 
 
 # Workshops: a self-paced workshop attempt is a normal attempt inside the workshop's window; a live
-# room's answers become one submitted attempt per participant when the trainer closes the room.
+# room is never an attempt: it is a live session of its own (services/live_sessions.py).
 
 
 def workshop_window_end(s: Session, learner_id: int, quiz_id: str, workshop_id: int) -> dt.datetime:
@@ -382,71 +415,3 @@ def workshop_window_end(s: Session, learner_id: int, quiz_id: str, workshop_id: 
     if now < workshop.opens_at:
         raise Conflict("Waktu mengerjakan kuis lokakarya ini belum dimulai.", code="workshop_not_started")
     return workshop.closes_at
-
-
-def record_answered(
-    uow: UnitOfWork,
-    quiz_id: str,
-    workshop_id: int,
-    draw: list[dict[str, Any]],
-    answered: list[tuple[int, dt.datetime, dict[str, list[str]]]],
-) -> dict[int, str]:
-    """Store attempts answered outside the attempt pages (a live workshop room) as submitted ones.
-
-    ``draw`` is the room's draw and each item is ``(learner_id, started_at, answers)`` with content
-    choice ids. Scoring is exactly that of a submit. These attempts take the learner's next number
-    but are not refused at the attempt limit: the trainer ran the room, and its answers must count.
-    Returns learner id -> attempt id.
-    """
-    quiz = get_quiz(uow, quiz_id)
-    s = uow.write()
-    learner_ids = [learner_id for learner_id, _, _ in answered]
-    last = dict(
-        s.execute(
-            select(Attempt.learner_id, func.max(Attempt.number))
-            .where(Attempt.quiz_id == quiz_id, Attempt.learner_id.in_(learner_ids))
-            .group_by(Attempt.learner_id)
-        ).all()
-    )
-    now = utcnow()
-    out: dict[int, str] = {}
-    for learner_id, started_at, answers in answered:
-        attempt = Attempt(
-            id=secrets.token_hex(16),
-            learner_id=learner_id,
-            quiz_id=quiz_id,
-            number=(last.get(learner_id) or 0) + 1,
-            workshop_id=workshop_id,
-            started_at=started_at,
-            expires_at=now,
-            draw=_with_public_ids(draw),  # the room's shared draw, with this attempt's own question ids
-        )
-        score, maximum, feedback = _score(uow, attempt, answers)
-        attempt.percent = round(100 * score / maximum, 1) if maximum else 0.0
-        attempt.score, attempt.max_score, attempt.feedback = score, maximum, feedback
-        attempt.passed = attempt.percent >= quiz.pass_percent
-        attempt.answers, attempt.submitted_at = answers, now
-        _add_with_free_number(s, attempt)
-        audit.record(
-            uow, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=attempt.percent, workshop_id=workshop_id
-        )
-        out[learner_id] = attempt.id
-    return out
-
-
-def _add_with_free_number(s: Session, attempt: Attempt) -> None:
-    for _ in range(5):
-        try:
-            with s.begin_nested():
-                s.add(attempt)
-            return
-        except IntegrityError:  # the learner started an attempt of their own meanwhile (PostgreSQL)
-            attempt.number = 1 + (
-                s.scalar(
-                    select(func.max(Attempt.number)).where(
-                        Attempt.learner_id == attempt.learner_id, Attempt.quiz_id == attempt.quiz_id
-                    )
-                )
-                or 0
-            )
-    raise Conflict("Percobaan peserta sedang berubah bersamaan. Coba tutup sekali lagi.", code="attempt_conflict")

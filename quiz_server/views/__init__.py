@@ -15,8 +15,13 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(learner.bp)
 
-    from quiz_server.views import admin_reports, hr, item_stats, staff
+    from quiz_server.views import lessons
 
+    app.register_blueprint(lessons.bp)
+
+    from quiz_server.views import account_password, admin_reports, hr, item_stats, staff
+
+    app.register_blueprint(account_password.bp)  # password change and reset, HR attempt grants
     app.register_blueprint(staff.bp)
     app.register_blueprint(item_stats.bp)
     app.register_blueprint(hr.bp)

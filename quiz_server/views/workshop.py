@@ -1,32 +1,42 @@
 """Participant pages: join a workshop from a phone at /join, then answer on a light page.
 
-Joining takes the code and the NIP. A registered NIP signs in with its password; a new
-one registers on the spot with the usual fields. The live page is plain HTML forms; a
+Joining takes the code, then a sign-in form (NIP and password). A new learner picks "Daftar"
+there and registers on the spot: the usual fields, then the code mailed to them. No step tells
+whether an NIP is registered. The live page is plain HTML forms; a
 small script (static/workshop-participant.js) reloads it when the trainer moves the room on.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from netralitas.errors import NetralitasError, NotFound
 from quiz_server import web
 from quiz_server.errors import status_of
-from quiz_server.models import Attempt, Learner
+from quiz_server.models import Attempt
 from quiz_server.models.base import utcnow
 from quiz_server.security import require
-from quiz_server.services import accounts, attempts, joincode, workshop_state, workshops
+from quiz_server.services import attempts, joincode, registration, workshop_state, workshops
 from quiz_server.services.errors import (
     InvalidCredentials,
-    LearnerExists,
     RateLimited,
     UnknownInstansi,
     WorkshopClosed,
     WorkshopNotFound,
 )
-from quiz_server.views.learner import signed_in_learner
-from quiz_server.views.learner_account import BAD_LOGIN, _instansi_options, _validate
+from quiz_server.services.mail import MailUnavailable
+from quiz_server.services.registration import InvalidCode
+from quiz_server.views.learner import searching_instansi, signed_in_learner
+from quiz_server.views.learner_account import (
+    BAD_LOGIN,
+    PENDING,
+    _instansi_options,
+    _validate,
+    resend_code,
+    start_registration,
+    verify_code,
+)
 
 bp = Blueprint("workshop", __name__)
 _TEXT_FIELDS = ("nip", "nip_kind", "name", "email", "instansi_id", "unit")
@@ -72,30 +82,26 @@ def join():
     me = signed_in_learner()
     if me is not None and step == "code":
         return _enter(me.id, code)
-    if step == "login":
-        return _login_and_join(code)
-    if step == "register":
-        return _register_and_join(code)
-    return _lookup(code)
+    # No step says whether an NIP is registered: after the code comes a sign-in form, and a new
+    # learner chooses "Daftar" there (register -> email code -> signed in and joined).
+    steps = {"login": _login_and_join, "new": _new, "register": _register_and_join, "verify": _verify_and_join}
+    steps |= {"resend": _resend}
+    return steps.get(step, _signin_form)(code)
 
 
-def _lookup(code: str):
-    """Step two: a known NIP signs in, a new one registers. Registration reveals the same thing."""
-    nip = "".join(request.form.get("nip", "").split())[:40]
-    if len(nip) != 18 or not nip.isdigit():
-        return _page("code", code, 422, values={"nip": nip}, errors={"nip": "NIP terdiri dari 18 angka."})
-    limit, window = current_app.config["RATE_LIMIT_REGISTER"]
-    try:
-        web.throttle(f"join-lookup:{request.remote_addr}", limit, window)
-    except RateLimited as exc:
-        return _page("code", code, status_of(exc), _retry_after(exc), error=exc.message, values={"nip": nip})
-    known = web.uow().session.scalar(select(Learner.id).where(Learner.nip == nip))
-    return _page("login" if known else "register", code, values={"nip": nip, "nip_kind": "pns"})
+def _signin_form(code: str):
+    return _page("login", code)
+
+
+def _new(code: str):
+    return _page("register", code, values={"nip_kind": "pns"})
 
 
 def _login_and_join(code: str):
     nip = "".join(request.form.get("nip", "").split())[:40]
     password = request.form.get("password", "")
+    if not nip or not password:
+        return _page("login", code, 422, error="Isi NIP dan kata sandi.", values={"nip": nip})
     try:
         account = web.page_login(nip=nip, password=password)  # throttled and rotated as at /masuk
     except InvalidCredentials:
@@ -107,24 +113,40 @@ def _login_and_join(code: str):
 
 def _register_and_join(code: str):
     values = {f: request.form.get(f, "").strip() for f in _TEXT_FIELDS}
+    if searching_instansi():  # the instansi field's "Cari": the same form, its list filtered
+        return _page("register", code, values=values)
+    body, errors = _validate(request.form)
     try:
-        web.throttle_registration()  # the same budget as /daftar and the API
+        web.throttle_registration(*((body.nip, body.email) if body else ()))  # the budgets of /daftar and the API
     except RateLimited as exc:
         return _page("register", code, status_of(exc), _retry_after(exc), error=exc.message, values=values)
-    body, errors = _validate(request.form)
     if body is None:
         return _page("register", code, 422, values=values, errors=errors)
     try:
-        # The phone signs in with a web session, so no bearer token is issued that nobody would use.
-        learner, raw = accounts.register_learner(
-            web.uow(), **body.model_dump(), token_days=web.settings().token_ttl_days, kind="web"
-        )
-    except LearnerExists as exc:
-        return _page("register", code, 422, values=values, errors={"nip": exc.message})
+        session[PENDING] = start_registration(body)
     except UnknownInstansi as exc:
         return _page("register", code, 422, values=values, errors={"instansi_id": exc.message})
-    web.begin_web_session("learner_id", learner.id, token=raw)
+    except MailUnavailable as exc:
+        return _page("register", code, status_of(exc), error=exc.message, values=values)
+    return _page("verify", code)
+
+
+def _verify_and_join(code: str):
+    try:
+        learner = verify_code(request.form.get("otp", ""))
+    except InvalidCode as exc:
+        return _page("verify", code, 422, error=exc.message)
+    except RateLimited as exc:
+        return _page("verify", code, status_of(exc), _retry_after(exc), error=exc.message)
     return _enter(learner.id, code, signed_in_now=True)
+
+
+def _resend(code: str):
+    try:
+        resend_code()
+    except (RateLimited, MailUnavailable) as exc:
+        return _page("verify", code, status_of(exc), error=exc.message)
+    return _page("verify", code, notice=registration.RESENT)
 
 
 def _enter(learner_id: int, code: str, *, signed_in_now: bool = False):

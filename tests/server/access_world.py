@@ -69,7 +69,8 @@ def build(live) -> World:
     cert = o_api.get("/api/v1/me/certificate").json()["certificate"]
     ids = {
         "attempt": attempt["id"],
-        "submission": str(sub["id"]),
+        "submission": str(sub["id"]),  # the random public id
+        "submission_row": str(live.sql("SELECT id FROM exercise_submissions WHERE public_id = :p", p=sub["id"])[0][0]),
         "workshop": str(ws["id"]),
         "code": cert["code"],
         "nip": other["nip"],

@@ -29,9 +29,12 @@ API: list[tuple[str, str, object, dict[str, int]]] = [
     ("GET", "/api/v1/me/certificate", None, only({L: 404, OL: 200})),  # the other learner passed the quiz
     ("GET", "/api/v1/attempts/{attempt}", None, only({L: 200, OL: 404})),
     ("POST", "/api/v1/quizzes/m01/attempts", {}, only({L: 201, OL: 201})),
-    ("GET", "/api/v1/exercises/submissions", None, only({T: 200, OT: 200, AD: 200})),
-    ("GET", "/api/v1/exercises/submissions/{submission}/notebook", None, only({T: 200, OT: 200, AD: 200})),
-    ("GET", "/api/v1/grading/quiz-results", None, only({T: 200, OT: 200, AD: 200})),
+    # Grading exports hold every learner's NIP, name and work: the course's grader only (trainers and
+    # admins too get 403); hand-ins by their random id, the sequential row id answers 404.
+    ("GET", "/api/v1/exercises/submissions", None, only({G: 200})),
+    ("GET", "/api/v1/exercises/submissions/{submission}/notebook", None, only({G: 200})),
+    ("GET", "/api/v1/exercises/submissions/{submission_row}/notebook", None, only({G: 404})),
+    ("GET", "/api/v1/grading/quiz-results", None, only({G: 200})),
     # Only the server certifies: an admin's request for a learner who meets the rule (here: holds one).
     ("POST", "/api/v1/certificates", {"nip": "{nip}"}, only({AD: 200})),
     ("POST", "/api/v1/certification/run", {"nips": ["{nip}"]}, only({G: 200, AD: 200})),
@@ -53,20 +56,53 @@ API: list[tuple[str, str, object, dict[str, int]]] = [
     ("GET", "/api/v1/reports/completion?instansi=kab-bengkalis", None, only({H: 200, OH: 403, AD: 200})),
     ("GET", "/api/v1/reports/national", None, only({AD: 200})),
     ("POST", "/api/v1/certificates/{code}/revoke", {"reason": "uji akses"}, only({AD: 200})),
+    # Credential lifecycle (tests/server/test_lifecycle.py): a wrong current password changes nothing;
+    # a bogus reset token is refused alike for everyone; HR of another instansi sees no such learner.
+    (
+        "POST",
+        "/api/v1/auth/password",
+        {"current_password": "bukan-sandinya", "new_password": "sandi-baru-yang-panjang"},
+        only({r: 422 for r in ROLES if r != A}),
+    ),
+    (
+        "POST",
+        "/api/v1/auth/password-reset/confirm",
+        {"token": "x", "new_password": "sandi-baru-panjang"},
+        dict.fromkeys(ROLES, 422),
+    ),
+    # Registration's second step is public: an unknown id gets the one invalid_code answer, and a
+    # resend the same silent 202 as a real one.
+    ("POST", "/api/v1/learners/verify", {"registration_id": "tidak-ada", "code": "000000"}, dict.fromkeys(ROLES, 422)),
+    ("POST", "/api/v1/learners/resend", {"registration_id": "tidak-ada"}, dict.fromkeys(ROLES, 202)),
+    (
+        "POST",
+        "/api/v1/learners/{nip}/attempt-grants",
+        {"quiz_id": "m01", "extra": 1, "reason": "uji akses"},
+        only({H: 201, OH: 404, AD: 201}),
+    ),
 ]
 
 PAGES: list[tuple[str, dict[str, int]]] = [
     ("/", EVERYONE),
     ("/masuk", EVERYONE),
+    # Login through the agency's OpenID provider: off here (no issuer set); on: tests/server/test_oidc.py.
+    ("/masuk/oidc", dict.fromkeys(ROLES, 404)),
+    ("/masuk/oidc/callback", dict.fromkeys(ROLES, 404)),
     ("/daftar", EVERYONE),
+    ("/daftar/kode", dict.fromkeys(ROLES, 302)),  # no registration waiting in this browser: back to /daftar
     ("/staf/masuk", EVERYONE),
     ("/join", EVERYONE),
     ("/sertifikat/{code}", EVERYONE),
+    ("/materi", EVERYONE),  # lessons, cases and rules are for everyone (views/lessons.py)
+    ("/modul/m01", EVERYONE),
+    ("/modul/m01/kasus", EVERYONE),
+    ("/aturan/pp94-2021-p5n2", EVERYONE),
     ("/percobaan/{attempt}", only({L: 200, OL: 404}, denied=403, anon=302)),
     ("/pelatih/", only({T: 200, OT: 200, AD: 200}, anon=302)),
     ("/pelatih/lokakarya/{workshop}", only({T: 200, OT: 404, AD: 404}, anon=302)),
     ("/pelatih/lokakarya/{workshop}/hasil", only({T: 200, OT: 404, AD: 404}, anon=302)),
     ("/pelatih/lokakarya/{workshop}/papan", only({T: 200, OT: 404, AD: 404}, anon=302)),
+    ("/pelatih/lokakarya/{workshop}/tutup", only({T: 200, OT: 404, AD: 404}, anon=302)),
     ("/pelatih/lokakarya/{workshop}/laporan.csv", only({T: 200, OT: 404, AD: 404}, anon=302)),
     ("/pelatih/catatan", only({T: 200, OT: 200, AD: 200}, anon=302)),
     ("/hr/", only({H: 200, OH: 200}, anon=302)),  # admin: /admin/laporan
@@ -75,6 +111,11 @@ PAGES: list[tuple[str, dict[str, int]]] = [
     ("/admin/laporan", only({AD: 200}, anon=302)),
     ("/staf/analisis-soal", only({T: 200, OT: 200, AD: 200}, anon=302)),
     ("/staf/analisis-soal.csv", only({T: 200, OT: 200, AD: 200}, anon=302)),
+    ("/lupa-sandi", EVERYONE),
+    ("/atur-ulang-sandi", dict.fromkeys(ROLES, 410)),  # no or a spent token: "minta tautan baru"
+    ("/akun/kata-sandi", only({L: 200, OL: 200}, anon=302)),
+    ("/staf/kata-sandi", only({T: 200, OT: 200, H: 200, OH: 200, AD: 200, G: 200}, anon=302)),
+    ("/hr/kesempatan-tambahan", only({H: 200, OH: 200, AD: 200}, anon=302)),
 ]
 
 
@@ -130,6 +171,8 @@ def test_every_api_route_is_in_the_matrix(live):
 _POST_ONLY_ELSEWHERE = {
     "/api/v1/learners",  # public registration: tests/server/test_api_flow.py
     "/api/v1/auth/token",  # public login: tests/server/test_api_flow.py, test_api_guards.py
+    # DELETE /api/v1/auth/token would revoke the world's tokens; password-reset is throttled per NIP:
+    "/api/v1/auth/password-reset",  # tests/server/test_lifecycle.py
     "/api/v1/attempts/{attempt}/submit",  # own attempt only: test_api_flow.py::test_someone_elses_attempt_is_404
     "/api/v1/exercises/{assignment}/submissions",  # learners only: tests/grading/test_chain.py
     "/api/v1/me/certificate.pdf",  # own certificate: tests/server/test_certificates.py

@@ -131,7 +131,7 @@ def test_audit_log_records_logins_starts_and_submits(live):
     att = start(api).json()["attempt"]
     api.post(f"/api/v1/attempts/{att['id']}/submit", json={"answers": {}})
     actions = [row[0] for row in live.sql("SELECT action FROM audit_log ORDER BY id")]
-    assert actions == ["register", "login", "login_failed", "attempt_start", "attempt_submit"]
+    assert actions == ["registration_requested", "register", "login", "login_failed", "attempt_start", "attempt_submit"]
 
 
 def test_login_is_rate_limited(live):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests import mailsink
 from tests.conftest import MINI
 from tests.server.conftest import PG_URL, _pg_schema_url, next_nip
 from tests.server.test_api_flow import answers_for
@@ -40,6 +41,16 @@ class Pair:
             eng.dispose()
 
 
+def register(url: str, body: dict, verify_on: str | None = None) -> requests.Response:
+    """Both registration steps, the code read from the test's SMTP sink; ``verify_on`` another server."""
+    mark = mailsink.shared().mark()
+    asked = requests.post(f"{url}/api/v1/learners", json=body, timeout=30)
+    assert asked.status_code == 202, asked.text
+    code = mailsink.code_in(mailsink.shared().wait_for(body["email"], since=mark))
+    done = {"registration_id": asked.json()["registration_id"], "code": code}
+    return requests.post(f"{verify_on or url}/api/v1/learners/verify", json=done, timeout=30)
+
+
 @pytest.fixture
 def pair(tmp_path) -> Iterator[Pair]:
     if not PG_URL:
@@ -57,9 +68,11 @@ def pair(tmp_path) -> Iterator[Pair]:
                     "NETRALITAS_INSTANCE": str(tmp_path / f"inst{i}"),
                     "NETRALITAS_SECRET_KEY": secret,
                     "CERTIFICATE_KEY_PATH": str(tmp_path / "kunci-sertifikat.pem"),
+                    "NETRALITAS_PUBLIC_URL": f"http://127.0.0.1:{port}",  # links (web.public_base)
+                    "NETRALITAS_MAIL_URL": mailsink.shared().url,  # registration codes: the test's SMTP sink
                 }
                 proc = subprocess.Popen(
-                    [str(BIN / "netralitas"), "serve", "--port", str(port), "--workers", "2"],
+                    [str(BIN / "netralitas"), "serve", "--demo", "--port", str(port), "--workers", "2"],
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
@@ -85,7 +98,7 @@ def test_attempt_started_on_one_is_submitted_on_the_other(pair):
         "unit": "U",
         "password": "rahasia-sekali-123",
     }
-    reg = requests.post(f"{a}/api/v1/learners", json=body, timeout=30)
+    reg = register(a, body, verify_on=b)  # the pending registration lives in the shared database
     assert reg.status_code == 201, reg.text
     token = reg.json()["token"]
     h = {"Authorization": f"Bearer {token}"}
@@ -114,9 +127,9 @@ def test_attempt_started_on_one_is_submitted_on_the_other(pair):
 def test_login_rate_limit_holds_across_both(pair):
     a, b = pair.urls
     nip = next_nip()
-    requests.post(
-        f"{a}/api/v1/learners",
-        json={
+    register(
+        a,
+        {
             "nip": nip,
             "name": "N",
             "email": "n@example.go.id",
@@ -124,7 +137,6 @@ def test_login_rate_limit_holds_across_both(pair):
             "unit": "U",
             "password": "rahasia-sekali-123",
         },
-        timeout=30,
     )
     codes = [
         requests.post(
@@ -139,9 +151,9 @@ def test_login_rate_limit_holds_across_both(pair):
 def test_web_session_from_one_works_on_the_other(pair):
     a, b = pair.urls
     nip = next_nip()
-    requests.post(
-        f"{a}/api/v1/learners",
-        json={
+    register(
+        a,
+        {
             "nip": nip,
             "name": "Sesi",
             "email": "s@example.go.id",
@@ -149,7 +161,6 @@ def test_web_session_from_one_works_on_the_other(pair):
             "unit": "U",
             "password": "rahasia-sekali-123",
         },
-        timeout=30,
     )
     s = requests.Session()
     page = s.get(f"{a}/masuk", timeout=30).text
@@ -187,9 +198,9 @@ def test_workshop_board_on_one_sees_answers_given_on_the_other(pair, tmp_path):
         timeout=30,
     )
     ws = ws.json()["workshop"]
-    reg = requests.post(
-        f"{b}/api/v1/learners",
-        json={
+    reg = register(
+        b,
+        {
             "nip": next_nip(),
             "name": "Peserta",
             "email": "p@example.go.id",
@@ -197,7 +208,6 @@ def test_workshop_board_on_one_sees_answers_given_on_the_other(pair, tmp_path):
             "unit": "U",
             "password": "rahasia-sekali-123",
         },
-        timeout=30,
     )
     lh = {"Authorization": f"Bearer {reg.json()['token']}"}
     assert (

@@ -50,7 +50,7 @@ def template_db(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("template")
     database = tmp / "template.sqlite"
     app = _app(tmp, database)
-    prepare(app)
+    prepare(app, demo=True)  # the tests register learners at the sample agencies
     db.engine(app).dispose()
     return database
 
