@@ -15,7 +15,7 @@ from quiz_server.services import reports, roster
     "POST",
     "/roster",
     "Unggah daftar pegawai instansi sendiri: berkas CSV/XLSX pada isian multipart 'file' (kolom NIP, nama, "
-    'unit, jabatan), atau JSON {"rows": [{"nip", "nama", "unit", "jabatan"}]}. Satu baris salah: '
+    'unit, jabatan; jabatan boleh kosong), atau JSON {"rows": [{"nip", "nama", "unit", "jabatan"}]}. Satu baris salah: '
     "seluruh berkas ditolak. Daftar lama diganti.",
     roles=("hr", "admin"),
     responses={

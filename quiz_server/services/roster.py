@@ -1,7 +1,11 @@
 """Roster upload: read a CSV or XLSX staff list, check every row, then replace the instansi's roster.
 
 A file with any bad row is refused whole, with every problem listed by row number, so HR fixes the
-file once and uploads again; nothing is written until the whole file is clean.
+file once and uploads again; nothing is written until the whole file is clean. Only the NIP, the
+name and the unit must be filled in (the unit is what the reports group by); a blank jabatan is not
+a bad row, since a real staff list has people awaiting a position. The jabatan *column* is still
+required, so a mistitled column is caught rather than silently imported as blanks. The example row of
+the downloadable template (``roster_template``) is recognised by its name and skipped.
 """
 
 from __future__ import annotations
@@ -32,9 +36,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "position": ("jabatan", "nama jabatan", "position", "job title"),
     "kind": ("jenis", "jenis asn", "kind", "type"),  # optional: PNS or PPPK
 }
-REQUIRED = ("nip", "name", "unit", "position")
+REQUIRED = ("nip", "name", "unit", "position")  # columns the header must have
+OPTIONAL_VALUES = ("position",)  # cells that may be blank in those columns
 TITLES = {"nip": "NIP", "name": "nama", "unit": "unit", "position": "jabatan", "kind": "jenis"}
 _SCIENTIFIC = re.compile(r"^\d(?:[.,]\d+)?[eE]\+?\d+$")
+# The name cell of the template's example row; a row with it is skipped, so a file uploaded with the
+# example still in it imports the real rows only.
+EXAMPLE_NAME = "CONTOH - hapus baris ini"
 
 
 @dataclass(frozen=True)
@@ -157,7 +165,7 @@ def validate(records: Iterable[tuple[int, dict[str, object]]]) -> list[Person]:
                 bad.append(("nip", message))
         text = {f: " ".join(str(fields.get(f) or "").split()) for f in ("name", "unit", "position")}
         for field, value in text.items():
-            if not value:
+            if not value and field not in OPTIONAL_VALUES:
                 bad.append((field, f"Kolom {TITLES[field]} wajib diisi."))
             elif len(value) > MAX_LENGTH:
                 bad.append((field, f"Kolom {TITLES[field]} paling banyak {MAX_LENGTH} karakter."))
@@ -190,6 +198,8 @@ def parse_file(data: bytes, max_rows: int) -> list[Person]:
         if header is None:
             header = _header_map(cells)
             continue
+        if _key(cells[header["name"]] if header["name"] < len(cells) else "") == _key(EXAMPLE_NAME):
+            continue  # the template's example row
         records.append((number, {f: cells[i] if i < len(cells) else None for f, i in header.items()}))
         _check_count(len(records), max_rows)
     if header is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_wtf.csrf import validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -16,7 +16,7 @@ from netralitas.errors import InvalidInput, NetralitasError, NotFound
 from quiz_server import downloads, web
 from quiz_server.errors import status_of
 from quiz_server.security import Principal, csrf, current_principal
-from quiz_server.services import report_people, reports, roster
+from quiz_server.services import report_people, reports, roster, roster_template
 from quiz_server.services.reports import DONE, LABELS, Filters
 from quiz_server.views.staff import staff_page
 
@@ -50,19 +50,20 @@ def bar(row: dict[str, Any], keys: list[str] | tuple[str, ...], total_key: str =
     return out
 
 
-def _filters(who: Principal) -> tuple[Filters, str | None]:
-    """The page's filters, or empty filters and the message to show when they are invalid."""
+def _filters(who: Principal) -> tuple[Filters, str | None, list[str]]:
+    """The page's filters, or empty filters, the message to show and the fields it is about."""
     try:
-        return reports.parse_filters(request.args, who.instansi_id), None
+        return reports.parse_filters(request.args, who.instansi_id), None, []
     except InvalidInput as exc:
-        return Filters(who.instansi_id), exc.message
+        fields = exc.extra.get("fields") or []
+        return Filters(who.instansi_id), exc.message, [f["field"] for f in fields if isinstance(f, dict)]
 
 
 @bp.get("/")
 @staff_page("hr")
 def dashboard():
     who = current_principal()
-    f, problem = _filters(who)
+    f, problem, bad_fields = _filters(who)
     report = reports.completion(web.uow(), f, web.settings().zone)
     order = (*reversed(DONE), "sedang_berjalan", "belum_mulai")  # done first, from the left
     units = sorted(report["by_unit"], key=lambda u: (u["persen_selesai"] is None, u["persen_selesai"] or 0))
@@ -71,6 +72,7 @@ def dashboard():
         report=report,
         f=f,
         problem=problem,
+        bad_fields=bad_fields,
         units=units,
         unit_options=reports.units(web.uow(), who.instansi_id),
         labels=LABELS,
@@ -86,7 +88,7 @@ def dashboard():
 @staff_page("hr")
 def not_done():
     who = current_principal()
-    f, problem = _filters(who)
+    f, problem, bad_fields = _filters(who)
     try:
         page = max(1, int(request.args.get("halaman", "1")))
     except ValueError:
@@ -99,7 +101,7 @@ def not_done():
     pages = max(1, -(-total // PER_PAGE))
     query = {k: v for k, v in f.public().items() if k != "instansi" and v}
     query |= {k: v for k, v in (("q", search), ("status", status)) if v}
-    return render_template(
+    html = render_template(
         "hr/not_done.html",
         rows=rows,
         total=total,
@@ -109,11 +111,13 @@ def not_done():
         status=status,
         f=f,
         problem=problem,
+        bad_fields=bad_fields,
         unit_options=reports.units(web.uow(), who.instansi_id),
         labels=LABELS,
         quiz_count=reports.quiz_count(web.uow()),
         query=query,
     )
+    return html, 422 if problem else 200
 
 
 @bp.get("/unduh.<fmt>")
@@ -124,6 +128,24 @@ def download(fmt: str):
         raise NotFound("Format unduhan tidak dikenal.", code="not_found")
     f = reports.parse_filters(request.args, who.instansi_id)
     return downloads.report(web.uow(), web.settings(), f, fmt, who.key)
+
+
+TEMPLATES = {
+    "csv": ("text/csv; charset=utf-8", roster_template.csv_bytes),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", roster_template.xlsx_bytes),
+}
+
+
+@bp.get("/daftar-pegawai/templat.<fmt>")
+@staff_page("hr")
+def roster_template_file(fmt: str):
+    """The empty roster template (no personal data, so no audit record)."""
+    if fmt not in TEMPLATES:
+        raise NotFound("Format templat tidak dikenal.", code="not_found")
+    mimetype, build = TEMPLATES[fmt]
+    resp = Response(build(), mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f"attachment; filename=templat-daftar-pegawai.{fmt}"
+    return resp
 
 
 def _roster_page(status: int = 200, **ctx):

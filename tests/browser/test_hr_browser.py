@@ -1,14 +1,19 @@
-"""HR in a real browser: log in, filter the dashboard by unit, download the XLSX and open it."""
+"""HR in a real browser: log in, filter the dashboard by unit, download the XLSX and open it; on a
+laptop, fill in the roster template, upload it and read the wide tables. Screenshots at 390x844,
+1280x800 and 1366x768 go to ``$TEST_OUTPUT_DIR/hr`` (the test's temporary folder without it)."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from tests.server.test_reports import PASSWORD, _setup_bengkalis
+from tests.server.conftest import next_nip
+from tests.server.test_reports import PASSWORD, _setup_bengkalis, roster_rows
 
 pytestmark = pytest.mark.browser
 
@@ -44,3 +49,102 @@ def test_hr_logs_in_filters_by_unit_and_downloads_the_xlsx(site, page, tmp_path)
     summary = list(book["Ringkasan"].iter_rows(values_only=True))
     assert summary[2][:2] == ("Unit", "Keuangan")
     assert page.errors == []  # no CSP violation, no missing resource
+
+
+# What real staff lists hold: titles and degrees in names, long unit and position names.
+LONG_ROWS = [
+    ("Dr. Hj. Siti Nurhaliza Rahmawati Kusumaningrum, S.Sos., M.Si.", "Bidang Pengadaan, Pemberhentian dan "
+     "Informasi Kepegawaian", "Analis Sumber Daya Manusia Aparatur Ahli Muda"),
+    ("Muhammad Rizky Pratama Wicaksono, S.Kom.", "Sekretariat Daerah Bagian Organisasi dan Tata Laksana", ""),
+]  # fmt: skip
+
+
+def _shot(page, out: Path, name: str) -> None:
+    w = page.viewport_size["width"]
+    h = page.viewport_size["height"]
+    page.screenshot(path=str(out / f"{name}-{w}x{h}.png"), full_page=True)
+
+
+def _last_column_fits(page, width: int) -> None:
+    table = page.locator("table.tabel-peserta")
+    box = table.bounding_box()
+    assert box and box["x"] + box["width"] <= width, f"the not-done table ends at {box} on a {width} px screen"
+    last = table.locator("thead th").last
+    expect(last).to_have_text("Terakhir mengerjakan kuis")
+    head = last.bounding_box()
+    assert head and head["x"] + head["width"] <= width
+    region = page.locator(".gulir").first
+    assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), "the table scrolls sideways on a laptop"
+
+
+def test_hr_on_a_laptop_uploads_the_template_and_reads_the_wide_tables(browser, site, tmp_path):
+    out = Path(os.environ.get("TEST_OUTPUT_DIR") or tmp_path) / "hr"
+    out.mkdir(parents=True, exist_ok=True)
+    _setup_bengkalis(site)
+    kept = roster_rows(site)  # the eight people already on the roster stay, with their records
+    context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.goto(site.url + "/staf/masuk")
+    page.get_by_label("Nama pengguna").fill("hr-bkl")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.get_by_role("navigation", name="Menu HR").get_by_role("link", name="Daftar pegawai").click()
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Unduh templat XLSX").click()
+    assert download.value.suggested_filename == "templat-daftar-pegawai.xlsx"
+    template = tmp_path / "templat.xlsx"
+    download.value.save_as(template)
+    book = openpyxl.load_workbook(template)
+    sheet = book["Daftar pegawai"]
+    for nip, name, unit, position in kept:
+        sheet.append([nip, name, unit, position, ""])
+    new = [(next_nip(), *row) for row in LONG_ROWS]
+    for nip, name, unit, position in new:
+        sheet.append([nip, name, unit, position, "PNS"])
+    filled = tmp_path / "daftar-pegawai-bengkalis.xlsx"
+    book.save(filled)
+    page.get_by_label("Berkas daftar pegawai (.csv atau .xlsx)").set_input_files(str(filled))
+    page.get_by_role("button", name="Unggah").click()
+    expect(page.get_by_role("status")).to_contain_text("10 pegawai (2 baru")
+    expect(page.get_by_text(re.compile(r"terakhir diunggah \d+ \w+ \d{4}, \d{2}\.\d{2} WIB"))).to_be_visible()
+    assert len(roster_rows(site)) == 10
+    _shot(page, out, "daftar-pegawai")
+
+    page.get_by_role("link", name="Ringkasan").click()
+    expect(page.get_by_role("heading", name="30% pegawai sudah selesai")).to_be_visible()
+    _shot(page, out, "ringkasan")
+    page.get_by_role("link", name="Lihat yang belum selesai").click()
+    expect(page.get_by_role("heading", name="Pegawai yang belum selesai")).to_be_visible()
+    expect(page.get_by_role("rowheader", name=LONG_ROWS[0][0])).to_be_visible()
+    _last_column_fits(page, 1280)
+    _shot(page, out, "belum-selesai")
+
+    page.get_by_role("link", name="Ringkasan").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Unduh XLSX").click()
+    report = tmp_path / download.value.suggested_filename
+    download.value.save_as(report)
+    people = list(openpyxl.load_workbook(report)["Peserta"].iter_rows(min_row=2, values_only=True))
+    assert {p[0] for p in people} == {row[0] for row in kept} | {row[0] for row in new}
+
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        for path, name in (
+            ("/hr/", "ringkasan"),
+            ("/hr/peserta", "belum-selesai"),
+            ("/hr/daftar-pegawai", "daftar-pegawai"),
+        ):
+            page.goto(site.url + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{path} scrolls sideways"
+            _shot(page, out, name)
+        page.goto(site.url + "/hr/peserta")
+        if width > 1000:
+            _last_column_fits(page, width)
+        else:  # on a phone the table scrolls inside its region, not the page
+            assert page.locator(".gulir").first.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert errors == []  # no CSP violation, no missing resource
+    context.close()
