@@ -94,4 +94,4 @@ def instansi_list(call: Call):
 
 @endpoint("GET", "/me/progress", "Kemajuan peserta per modul dan status sertifikasi.", roles=("learner",))
 def my_progress(call: Call):
-    return jsonify(attempts.progress(call.uow, call.me.id, web.public_base()))
+    return jsonify(attempts.progress(call.uow, call.me.id, web.public_base(), settings=call.settings))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from netralitas import scoring
 from netralitas.content import lint
-from netralitas.content.models import Review
+from netralitas.content.models import CertificationTrack, Review
 from netralitas.errors import Conflict, InvalidInput
 from quiz_server.config import Settings
 from quiz_server.models import Attempt, Participant, Question, Quiz, Workshop
@@ -344,8 +344,11 @@ def _already(
     return result_of(uow, attempt, policy=policy, grace_seconds=grace_seconds)
 
 
-def progress(uow: UnitOfWork, learner_id: int, base_url: str | None = None) -> dict[str, Any]:
-    """Per-module progress and certification status; ``base_url`` makes certificate links absolute."""
+def progress(
+    uow: UnitOfWork, learner_id: int, base_url: str | None = None, *, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Per-module progress; with ``settings`` (the course's certification rule) also the certification
+    status (``certification``); ``base_url`` makes certificate links absolute."""
     s = uow.session
     quizzes = list(s.scalars(select(Quiz).order_by(Quiz.position)))
     rows = s.execute(
@@ -378,19 +381,52 @@ def progress(uow: UnitOfWork, learner_id: int, base_url: str | None = None) -> d
                 "open_attempt_id": open_ids.get(q.id),
             }
         )
-    all_passed = bool(modules) and all(m["passed"] for m in modules)
-    return {
+    out = {
         "modules": modules,
         "modules_passed": sum(m["passed"] for m in modules),
         "live_sessions": live_sessions.history(uow, learner_id),  # "ikut lokakarya": never an attempt
-        "certification": {
-            "status": "kuis_lulus_semua" if all_passed else "belum_lengkap",
-            "message": "Semua kuis lulus; sertifikat diterbitkan setelah latihan notebook dinilai."
-            if all_passed
-            else "Selesaikan semua kuis modul untuk memenuhi syarat sertifikat.",
-        }
-        | (certificates.progress_summary(uow, learner_id, base_url) or {}),
     }
+    if settings is not None:
+        out["certification"] = certification_progress(uow, settings, learner_id) | (
+            certificates.progress_summary(uow, learner_id, base_url) or {}
+        )
+    return out
+
+
+def certification_progress(uow: UnitOfWork, settings: Settings, learner_id: int) -> dict[str, Any]:
+    """The certificate's status before one exists, in the words of the course's track (the
+    dashboard's, templates/learner/dashboard.html), naming what the rule still misses."""
+    rule = certification.course(settings)
+    missing = certification.missing_for(uow, rule, [learner_id])[learner_id]
+    quizzes = [m.title for m in rule.modules if certification.quiz_item(m.id) in missing]
+    exercises = [m.title for m in rule.modules if certification.exercise_item(m.id) in missing]
+    if not missing:
+        # The rule holds but nothing issued yet (e.g. the track changed after the last pass); a read
+        # issues nothing: an admin does (netralitas certificate issue, docs/certificates.md).
+        status = "syarat_terpenuhi"
+        message = (
+            "Semua kuis lulus dan syarat sertifikat sudah terpenuhi, tetapi sertifikat Anda belum terbit."
+            " Hubungi pengelola pelatihan agar sertifikat diterbitkan."
+        )
+    else:
+        status = "belum_lengkap" if quizzes else "kuis_lulus_semua"
+        if rule.certification.track == CertificationTrack.QUIZZES_AND_EXERCISES:
+            parts = [
+                "Sertifikat terbit otomatis setelah Anda lulus kuis semua modul dan latihan notebook semua"
+                " modul dinilai lulus oleh pelatih."
+            ]
+        else:
+            parts = ["Sertifikat terbit otomatis begitu Anda lulus kuis semua modul."]
+        parts.append(
+            f"Kuis yang belum lulus ({len(quizzes)}): {'; '.join(quizzes)}." if quizzes else "Semua kuis lulus."
+        )
+        if exercises:
+            parts.append(
+                f"Latihan notebook yang belum dinilai lulus ({len(exercises)}): {'; '.join(exercises)}."
+                " Kerjakan di JupyterLab dan serahkan kepada pelatih."
+            )
+        message = " ".join(parts)
+    return {"status": status, "track": rule.certification.track.value, "missing": missing, "message": message}
 
 
 # Workshops: a self-paced workshop attempt is a normal attempt inside the workshop's window; a live

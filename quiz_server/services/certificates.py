@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from netralitas import certificates as fmt
+from netralitas import labels
 from netralitas.content.models import Course
 from netralitas.errors import Conflict, ContentError, Unavailable
 from quiz_server.config import Settings
@@ -319,7 +320,7 @@ def progress_summary(uow: UnitOfWork, learner_id: int, base_url: str | None = No
     now = state(cert)
     if now == "revoked":
         return {"status": "dicabut", "message": "Sertifikat Anda telah dicabut. Hubungi pengelola pelatihan."}
-    until = cert.valid_until.strftime("%d-%m-%Y")
+    until = labels.date_id(cert.valid_until)  # "31 Desember 2028", as the web pages write dates
     message = (
         f"Sertifikat Anda telah terbit (kode {display_code(cert.code)}), berlaku sampai {until}."
         if now == "valid"

@@ -12,6 +12,7 @@ import math
 from flask import current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from netralitas.errors import NetralitasError
 from netralitas.scoring import question_type
 from quiz_server import web
 from quiz_server.models import Attempt, Rule
@@ -125,10 +126,21 @@ def result(attempt_id: str):
         rule_pages=lessons.rule_ids(),
         summary=wrong_answers(body),
         quiz=quiz,
+        next_mod=_next_module(quiz.module_id),
         others=others,
         can_retry=not any(o.passed for o in others)
         and _attempts_used(me.id, quiz.id) < quiz.attempts_allowed + lifecycle.granted(uow, me.id, quiz.id),
     )
+
+
+def _next_module(module_id: str):
+    """The module after this one, for the result page's way on (None after the last or without content)."""
+    try:
+        pos, _ = lessons.module(module_id)
+        modules = lessons.course().modules
+    except NetralitasError:
+        return None
+    return modules[pos] if pos < len(modules) else None
 
 
 def _attempts_used(learner_id: int, quiz_id: str) -> int:
