@@ -81,6 +81,11 @@ class Filters:
         }
 
 
+# The period parameters as the HR pages label them: messages name the label, the ``fields`` extra
+# (the shape of validation errors) also names the parameter.
+PERIOD_LABELS = {"from": "Dari tanggal", "to": "Sampai tanggal"}
+
+
 def _date(value: str | None, name: str) -> dt.date | None:
     if not value:
         return None
@@ -88,7 +93,9 @@ def _date(value: str | None, name: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
-            f"Tanggal '{name}' harus berformat TTTT-BB-HH, misalnya 2026-01-31.", code="invalid_date"
+            f"Isian \u201c{PERIOD_LABELS[name]}\u201d harus berupa tanggal berformat TTTT-BB-HH, misalnya 2026-01-31.",
+            code="invalid_date",
+            fields=[{"field": name, "label": PERIOD_LABELS[name]}],
         ) from None
 
 
@@ -98,7 +105,11 @@ def parse_filters(args: Mapping[str, str], instansi_id: str | None) -> Filters:
         raise InvalidInput("Nama unit paling banyak 200 karakter.", code="validation_error")
     start, end = _date(args.get("from"), "from"), _date(args.get("to"), "to")
     if start and end and start > end:
-        raise InvalidInput("Tanggal 'from' harus sebelum atau sama dengan tanggal 'to'.", code="invalid_period")
+        raise InvalidInput(
+            "\u201cDari tanggal\u201d harus sama dengan atau sebelum \u201cSampai tanggal\u201d.",
+            code="invalid_period",
+            fields=[{"field": k, "label": v} for k, v in PERIOD_LABELS.items()],
+        )
     return Filters(instansi_id, unit, start, end)
 
 
