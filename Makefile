@@ -33,14 +33,15 @@ run: $(STAMP)
 demo: $(STAMP)
 	@$(BIN)/netralitas up --demo --host '$(HOST)' --port '$(PORT)' --lab-port '$(LAB_PORT)'
 
-## Set up, lint and run the whole test suite (three pytest workers on two cores: most tests wait on servers).
+## Set up, lint and run the whole test suite (four pytest workers on two cores: most tests wait on servers
+## or browsers; worksteal keeps the long grading chain from finishing alone at the end).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	# npm packages the tests drive: an OpenID provider (tests/server/test_oidc.py) and axe-core
 	# (tests/browser/test_accessibility.py), each pinned by its package-lock.json.
 	if command -v npm >/dev/null; then for d in tests/oidc tests/browser/axe; do npm ci --prefix $$d --silent --no-audit --no-fund || exit 1; done; fi
-	$(BIN)/python -m pytest -n 3
+	$(BIN)/python -m pytest -n 4 --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

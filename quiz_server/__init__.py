@@ -54,6 +54,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(build_config(instance, config))
 
     from quiz_server import api, db, errors, security, views, web
+    from quiz_server.services import credentials
+
+    credentials.configure_hasher(
+        time_cost=app.config.get("ARGON2_TIME_COST"), memory_kib=app.config.get("ARGON2_MEMORY_KIB")
+    )
 
     if hops := int(app.config.get("PROXY_HOPS", 0)):  # behind nginx: trust its X-Forwarded-* headers
         app.wsgi_app = TrustedProxyFix(app.wsgi_app, hops, app.config.get("TRUSTED_PROXIES", "127.0.0.1,::1"))

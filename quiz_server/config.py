@@ -93,6 +93,9 @@ _ENV: dict[str, tuple[str, Any]] = {
     "CERTIFICATE_KEY_PATH": ("CERTIFICATE_KEY_PATH", str),
     # Outgoing mail (services/mail.py, docs/deploy.md): smtp://user:pass@host:587?starttls=1
     "NETRALITAS_MAIL_URL": ("MAIL_URL", str),
+    # Password hashing cost (services/credentials.py); unset: argon2-cffi's defaults (t=3, 64 MiB).
+    "NETRALITAS_ARGON2_TIME_COST": ("ARGON2_TIME_COST", int),
+    "NETRALITAS_ARGON2_MEMORY_KIB": ("ARGON2_MEMORY_KIB", int),
     "NETRALITAS_MAIL_FROM": ("MAIL_FROM", str),
     "NETRALITAS_OIDC_ISSUER": ("OIDC_ISSUER", str),
     "NETRALITAS_OIDC_CLIENT_ID": ("OIDC_CLIENT_ID", str),

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+
+# Cheap Argon2 for the suite (thousands of sign-ups and logins): the same algorithm at its lowest
+# cost, for this process and every server or CLI it starts. Production keeps the library's defaults
+# (tests/services/test_password_hashing.py checks them).
+os.environ.setdefault("NETRALITAS_ARGON2_TIME_COST", "1")
+os.environ.setdefault("NETRALITAS_ARGON2_MEMORY_KIB", "1024")
+
+from quiz_server.services import credentials  # after the environment it reads
+
+credentials.configure_hasher(time_cost=1, memory_kib=1024)
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "mini"

@@ -20,7 +20,23 @@ from sqlalchemy.orm import Session
 from quiz_server.models import Learner, Staff, Token
 from quiz_server.models.base import utcnow
 
+# Argon2id with argon2-cffi's defaults (RFC 9106's second recommended option: t=3, 64 MiB). An
+# installation may tune them to its hardware (ARGON2_TIME_COST, ARGON2_MEMORY_KIB; docs/deploy.md);
+# the test suite lowers them so thousands of sign-ups stay cheap. A stored hash names its own
+# parameters, so hashes made under other settings keep verifying.
 _hasher = PasswordHasher()
+
+
+def configure_hasher(*, time_cost: int | None = None, memory_kib: int | None = None) -> None:
+    """Set the cost of new hashes for this process (called by ``create_app`` from its settings)."""
+    global _hasher
+    time_cost = _hasher.time_cost if time_cost is None else time_cost
+    memory_kib = _hasher.memory_cost if memory_kib is None else memory_kib
+    if time_cost < 1 or memory_kib < 8 * _hasher.parallelism:
+        raise ValueError("ARGON2_TIME_COST minimal 1 dan ARGON2_MEMORY_KIB minimal 8 x paralelisme")
+    if (time_cost, memory_kib) != (_hasher.time_cost, _hasher.memory_cost):
+        _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=_hasher.parallelism)
+        _dummy_hash.cache_clear()
 
 
 @functools.cache

@@ -71,7 +71,7 @@ class Restartable:
         self.port = self._server.server_port
         # Links that leave the server come only from its configured address (web.public_base).
         app.extensions["settings"] = dataclasses.replace(app.extensions["settings"], public_url=self.url)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         self.live = Live(self.url, app, self.db_url)
         return self.live

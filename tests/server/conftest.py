@@ -143,7 +143,8 @@ def start_live(tmp_path: Path, db_url: str, content: Path = MINI, **config) -> I
     if "PUBLIC_URL" not in config:  # links leave the server with its configured address only (web.public_base)
         app.config["PUBLIC_URL"] = url
         app.extensions["settings"] = dataclasses.replace(app.extensions["settings"], public_url=url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval, and the suite stops hundreds of servers.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield Live(url, app, db_url)
