@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -33,7 +34,11 @@ def _request_hash() -> str:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, RecursionError):
         canonical = body
-    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+    # Keyed with the server's secret: a login body holds a password, and a plain SHA-256 of it kept
+    # for days would let anyone holding a copy of the database test guesses offline.
+    secret = hashlib.sha256(b"idempotency-request:" + str(current_app.config["SECRET_KEY"]).encode()).digest()
+    message = request.method.encode() + b" " + request.path.encode() + b"\n" + canonical
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def _replay(rec: IdempotencyRecord, digest: str) -> Response:

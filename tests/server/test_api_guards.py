@@ -182,3 +182,24 @@ def test_forwarded_for_is_read_only_from_a_trusted_proxy(tmp_path, trusted, expe
         gen.close()
     # From 127.0.0.1 as the trusted proxy, each forwarded address is a client of its own.
     assert codes == expected
+
+
+def test_a_retried_login_keeps_no_offline_checkable_digest_of_its_password(live):
+    """Idempotency records keep a digest of each body to refuse a reused key with another body; for a
+    login that body holds the password, so the digest is keyed with the server's secret."""
+    import hashlib
+
+    learner, _ = live.register()
+    body = {"nip": learner["nip"], "password": "rahasia-sekali-123"}
+    key = {"Idempotency-Key": "login-retry-0001"}
+    first = live.api().post("/api/v1/auth/token", json=body, headers=key)
+    again = live.api().post("/api/v1/auth/token", json=body, headers=key)
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()  # the retry replays the first answer
+    other = live.api().post("/api/v1/auth/token", json={**body, "password": "tebakan-lain-123"}, headers=key)
+    assert other.status_code == 422, other.text
+    (stored,) = live.sql("SELECT request_hash FROM idempotency_records WHERE key = :k", k=key["Idempotency-Key"])[0]
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    plain = hashlib.sha256(b"POST /api/v1/auth/token\n" + canonical).hexdigest()
+    assert stored != plain
+    assert body["password"] not in stored
