@@ -57,6 +57,7 @@ stress: $(STAMP)
 
 ## Benchmarks; figures go to stdout and are recorded by hand in docs/benchmarks.md.
 bench: $(STAMP)
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -14,6 +14,7 @@ HERE = Path(__file__).resolve().parent
 PG = os.environ.get("BENCH_DATABASE_URL")
 
 RUNS = [
+    ["wrk_bench.py"],
     ["submit_bench.py", "--clients", "16", "64", "256", "--per-client", "10"],
     ["spike_bench.py"],
     ["sync_bench.py"],

@@ -1,0 +1,352 @@
+"""The hot path under wrk: bare Flask apps, then the kit's cheapest routes, attempt start and submit.
+
+Run: .venv/bin/python bench/wrk_bench.py [--quick] [--seconds 10] [--rounds 3] [--clients 16 64]
+     [--capacity 250]
+
+Needs wrk (Debian's package: `apt-get install -y wrk`; `make bench` installs it when missing).
+Every target is started fresh, one at a time, in interleaved rounds, all with the gunicorn flags of
+`netralitas serve` (2 workers, BENCH_THREADS threads, 4 by default):
+
+- bare Flask returning small JSON (bench/bare_noop.py),
+- bare Flask doing one durable SQLite insert, WAL, synchronous=FULL, one writer per process as in
+  the kit (bench/bare_insert.py),
+- the kit (`netralitas serve`, SQLite) on GET /healthz, GET /api/v1/instansi (the cheapest
+  database read), attempt start and graded submit.
+
+Start and submit walk lists written here (bench/wrk/walk.lua): each start is a learner/quiz pair
+with attempts left, each submit a fresh pre-started attempt with its own bearer token and
+Idempotency-Key. The learners and attempts are made once, in a template instance that every kit
+target copies, so each kit target starts from the same state. ``--capacity`` (requests per second
+the pools are sized for) must exceed the rate reached: a pool that runs out shows as "exhausted".
+After each submit target the harness checks that every acknowledged submit (2xx) is in its database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import BIN, OUTBOXES, ROOT, free_port, machine, register_learners
+
+HERE = Path(__file__).resolve().parent
+LUA = HERE / "wrk"
+WORKERS = 2
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+QUIZZES = [f"m0{i}" for i in range(1, 9)]
+ATTEMPTS_PER_QUIZ = 3
+ATTEMPT_MINUTES = 30  # content/course.yaml time_limit_minutes: pre-started attempts expire after this
+
+TARGETS = [
+    ("bare no-op JSON", "noop"),
+    ("bare durable insert", "insert"),
+    ("kit GET /healthz", "healthz"),
+    ("kit GET /api/v1/instansi", "instansi"),
+    ("kit attempt start", "start"),
+    ("kit graded submit", "submit"),
+]
+
+
+def wrk_or_exit() -> str:
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk is not installed. Install it with: apt-get install -y wrk  (or run `make bench`)")
+    return found
+
+
+def gunicorn_flags() -> list[str]:
+    return ["--workers", str(WORKERS), "--threads", str(THREADS)]
+
+
+@contextmanager
+def process(cmd: list[str], env: dict[str, str], url: str, probe: str) -> Iterator[subprocess.Popen]:
+    """Start ``cmd``; wait until ``url + probe`` answers (any status); stop it with SIGTERM afterwards."""
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                requests.get(url + probe, timeout=1)
+                break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{cmd[0]} did not start")
+            time.sleep(0.1)
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@contextmanager
+def bare(module: str, folder: Path) -> Iterator[str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [str(BIN / "gunicorn"), *gunicorn_flags(), "--worker-class", "gthread" if THREADS > 1 else "sync"]
+    cmd += ["--graceful-timeout", "10", "--no-control-socket", "--bind", f"127.0.0.1:{port}", f"bench.{module}:app"]
+    env = {**os.environ, "BENCH_INSERT_DB": str(folder / "bare_insert.sqlite")}
+    with process(cmd, env, url, "/"):
+        yield url
+
+
+@contextmanager
+def kit(instance: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """`netralitas serve` on ``instance`` (its SQLite file is instance/bench.sqlite)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "NETRALITAS_INSTANCE": str(instance),
+        "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite",
+        "NETRALITAS_CONTENT": str(ROOT / "content"),
+        "NETRALITAS_PUBLIC_URL": url,
+        **(extra_env or {}),
+    }
+    cmd = [str(BIN / "netralitas"), "serve", "--demo", "--port", str(port), *gunicorn_flags()]
+    OUTBOXES[url] = instance / "outbox"
+    with process(cmd, env, url, "/healthz"):
+        yield url
+
+
+def learner_bodies(first: int, n: int) -> list[dict]:
+    return [
+        {
+            "nip": f"1990{i // 28 % 12 + 1:02d}{i % 28 + 1:02d}2015031{i // 336 % 999 + 1:03d}",
+            "name": f"Peserta {i}",
+            "email": f"p{i}@example.go.id",
+            "instansi_id": "bkn",
+            "unit": "Bench",
+            "password": "bench-password-123",
+        }
+        for i in range(first, first + n)
+    ]
+
+
+def post_ok(s: requests.Session, url: str, **kw) -> requests.Response:
+    """POST, waiting out the start-spike guard's 429; raise on any other failure."""
+    deadline = time.monotonic() + 120
+    while True:
+        r = s.post(url, timeout=60, **kw)
+        if r.status_code == 429 and time.monotonic() < deadline:
+            time.sleep(float(r.headers.get("Retry-After", "1")))
+            continue
+        r.raise_for_status()
+        return r
+
+
+def line(path: str, token: str, body: dict) -> str:
+    return "\t".join([path, token, str(uuid.uuid4()), json.dumps(body, separators=(",", ":"))])
+
+
+def make_template(folder: Path, per_level: int, levels: int) -> tuple[Path, list[list[str]], list[list[str]]]:
+    """Register learners and pre-start the submit attempts in one instance; return it and the lists.
+
+    Returns (instance, start lists, submit lists), one list per client level, each ``per_level``
+    lines; the start learners and the submit learners are different people."""
+    instance = folder / "template"
+    instance.mkdir()
+    per_learner = len(QUIZZES) * ATTEMPTS_PER_QUIZ
+    n = -(-per_level // per_learner)  # learners per level and kind
+    # Only for making the data: cheap password hashes, no registration rate limit. The measured
+    # servers run with the kit's defaults.
+    env = {
+        "NETRALITAS_RATE_LIMIT_REGISTER": "1000000/1",
+        "NETRALITAS_ARGON2_TIME_COST": "1",
+        "NETRALITAS_ARGON2_MEMORY_KIB": "1024",
+    }
+    with kit(instance, env) as url:
+        s = requests.Session()
+        tokens = register_learners(
+            url, learner_bodies(0, 2 * n * levels), OUTBOXES[url], lambda a, **kw: post_ok(s, a, **kw), threads=4
+        )
+        start_tokens, submit_tokens = tokens[: n * levels], tokens[n * levels :]
+
+        def pairs(toks: list[str]) -> list[tuple[str, str]]:
+            # Every learner/quiz pair once, then again, then a third time: the repeats are far apart.
+            return [(t, q) for _ in range(ATTEMPTS_PER_QUIZ) for q in QUIZZES for t in toks]
+
+        starts = [
+            [line(f"/api/v1/quizzes/{q}/attempts", t, {}) for t, q in pairs(start_tokens[k * n : (k + 1) * n])][
+                :per_level
+            ]
+            for k in range(levels)
+        ]
+
+        def prestart(pair: tuple[str, str]) -> str:
+            tok, q = pair
+            r = post_ok(
+                s,
+                f"{url}/api/v1/quizzes/{q}/attempts",
+                json={},
+                headers={"Authorization": f"Bearer {tok}", "Idempotency-Key": str(uuid.uuid4())},
+            )
+            att = r.json()["attempt"]
+            answers = {qq["id"]: [qq["choices"][0]["id"]] for qq in att["questions"]}
+            return line(f"/api/v1/attempts/{att['id']}/submit", tok, {"answers": answers})
+
+        with ThreadPoolExecutor(8) as pool:
+            submits = [
+                list(pool.map(prestart, pairs(submit_tokens[k * n : (k + 1) * n])[:per_level])) for k in range(levels)
+            ]
+    return instance, starts, submits
+
+
+def run_wrk(wrk: str, url: str, clients: int, seconds: int, script: str, args: list[str]) -> dict:
+    cmd = [wrk, "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "--timeout", "30s", "-s", script, url, "--", *args]
+    out = subprocess.run(cmd, cwd=LUA, capture_output=True, text=True, check=True).stdout
+    return json.loads([x for x in out.splitlines() if x.startswith("{")][-1])
+
+
+def acked_ids(prefix: Path) -> list[str]:
+    ids = []
+    for path in prefix.parent.glob(prefix.name + "*"):
+        ids += path.read_text().split()
+    return ids
+
+
+def measure(wrk: str, kind: str, folder: Path, template: Path, lists: dict, clients: list[int], seconds: int) -> list:
+    """One fresh target, measured at every client level; returns [(clients, wrk figures, lost or None)]."""
+    out = []
+    if kind in ("noop", "insert"):
+        with bare("bare_noop" if kind == "noop" else "bare_insert", folder) as url:
+            for c in clients:
+                out.append(
+                    (c, run_wrk(wrk, url + "/", c, seconds, "plain.lua", [] if kind == "noop" else ["POST"]), None)
+                )
+        return out
+    instance = folder / "kit"
+    shutil.copytree(template, instance)
+    logs = []
+    with kit(instance) as url:
+        for k, c in enumerate(clients):
+            if kind in ("healthz", "instansi"):
+                path = "/healthz" if kind == "healthz" else "/api/v1/instansi"
+                out.append((c, run_wrk(wrk, url + path, c, seconds, "plain.lua", []), None))
+                continue
+            listing = folder / f"{kind}-{c}.tsv"
+            listing.write_text("\n".join(lists[kind][k]) + "\n")
+            log = folder / f"{kind}-{c}-ack-"
+            fig = run_wrk(wrk, url, c, seconds, "walk.lua", ["2", str(listing), str(log)])
+            # The two threads walk the list from both ends: using more than it holds means they met.
+            fig["exhausted"] += max(0, fig["sent"] - len(lists[kind][k]))
+            out.append((c, fig, None))
+            logs.append(log)
+    if kind == "submit":  # after the server stopped: is every acknowledged submit in the database?
+        conn = sqlite3.connect(instance / "bench.sqlite")
+        stored = {r[0] for r in conn.execute("SELECT id FROM attempts WHERE submitted_at IS NOT NULL")}
+        conn.close()
+        for i, log in enumerate(logs):
+            acked = acked_ids(log)
+            c, fig, _ = out[i]
+            if len(acked) != fig["ok"]:
+                print(f"warning: {fig['ok']} 2xx submits but {len(acked)} logged attempt ids", flush=True)
+            out[i] = (c, fig, (len(acked), len(set(acked) - stored)))
+    shutil.rmtree(instance)
+    return out
+
+
+def fmt_ms(us: float) -> str:
+    return f"{us / 1000:,.1f}"
+
+
+def table(results: dict[tuple[str, int], list[tuple[dict, tuple | None]]], clients: list[int], rounds: int) -> str:
+    def rate(fig: dict) -> float:
+        return fig["ok"] / (fig["duration_us"] / 1e6)
+
+    rows = [
+        f"| target | clients | 2xx req/s (median of {rounds}; range) | p50 ms | p99 ms | non-2xx | "
+        "req/s / insert | p99 / insert |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    base = {c: results[("insert", c)] for c in clients}
+    for name, kind in TARGETS:
+        for c in clients:
+            runs = results[(kind, c)]
+            rates = [rate(f) for f, _ in runs]
+            p50 = statistics.median(f["p50_us"] for f, _ in runs)
+            p99 = statistics.median(f["p99_us"] for f, _ in runs)
+            bad = sum(f["non2xx"] + f["connect"] + f["read"] + f["write"] + f["timeout"] for f, _ in runs)
+            exhausted = sum(f["exhausted"] for f, _ in runs)
+            brate = statistics.median(rate(f) for f, _ in base[c])
+            bp99 = statistics.median(f["p99_us"] for f, _ in base[c])
+            note = f" ({exhausted} pool exhausted)" if exhausted else ""
+            rows.append(
+                f"| {name} | {c} | {statistics.median(rates):,.0f} ({min(rates):,.0f}-{max(rates):,.0f}) | "
+                f"{fmt_ms(p50)} | {fmt_ms(p99)} | {bad}{note} | {statistics.median(rates) / brate:.2f} | "
+                f"{p99 / bp99:.2f} |"
+            )
+    return "\n".join(rows)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run: 3 s per target, one round")
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--clients", type=int, nargs="+", default=[16, 64])
+    ap.add_argument("--capacity", type=int, default=250, help="req/s the start and submit pools are sized for")
+    args = ap.parse_args()
+    if args.quick:
+        args.seconds, args.rounds = 3, 1
+    wrk = wrk_or_exit()
+    print(f"machine: {machine()}; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    print(f"gunicorn {WORKERS} workers x {THREADS} threads; wrk -t 2, {args.seconds} s per level", flush=True)
+    per_level = args.capacity * args.seconds
+    with tempfile.TemporaryDirectory(prefix="wrk-bench-") as tmp:
+        folder = Path(tmp)
+        t0 = time.monotonic()
+        template, starts, submits = make_template(folder, per_level, len(args.clients))
+        made = time.monotonic()
+        print(f"template: {per_level} starts and {per_level} attempts per level, {made - t0:.0f} s", flush=True)
+        lists = {"start": starts, "submit": submits}
+        results: dict[tuple[str, int], list] = {(kind, c): [] for _, kind in TARGETS for c in args.clients}
+        lost = acknowledged = 0
+        for r in range(args.rounds):
+            for name, kind in TARGETS:
+                if kind == "submit" and time.monotonic() - made > (ATTEMPT_MINUTES - 3) * 60:
+                    print("warning: the pre-started attempts are close to expiring; use fewer rounds", flush=True)
+                work = folder / f"round{r}-{kind}"
+                work.mkdir()
+                for c, fig, check in measure(wrk, kind, work, template, lists, args.clients, args.seconds):
+                    results[(kind, c)].append((fig, check))
+                    rate = fig["ok"] / (fig["duration_us"] / 1e6)
+                    extra = f", pool items used {fig['sent']}" if fig["sent"] else ""
+                    if check:
+                        acknowledged += check[0]
+                        lost += check[1]
+                        extra += f", acknowledged {check[0]}, lost {check[1]}"
+                    print(
+                        f"round {r + 1} {name} c={c}: {rate:,.0f} 2xx/s, p50 {fmt_ms(fig['p50_us'])} ms, "
+                        f"p99 {fmt_ms(fig['p99_us'])} ms, non-2xx {fig['non2xx']}, exhausted {fig['exhausted']}{extra}",
+                        flush=True,
+                    )
+                shutil.rmtree(work)
+        print()
+        print(table(results, args.clients, args.rounds))
+        print(f"\nacknowledged submits: {acknowledged}, found in the database: {acknowledged - lost}, lost: {lost}")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if any(f["exhausted"] for runs in results.values() for f, _ in runs):
+            print("warning: a start or submit pool ran out; the rows marked 'pool exhausted' are not valid.")
+            print("Run again with a larger --capacity (more than the req/s reached).")
+    return 1 if lost else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
