@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, current_app, g, request, session
-from sqlalchemy.exc import IntegrityError
 
 from netralitas.errors import Unavailable
 from quiz_server import db
@@ -145,13 +144,7 @@ def throttle(key: str, limit: int, window_seconds: int) -> None:
     limit refuses this request (or the request fails later), so refusals cannot be retried for free."""
     with UnitOfWork(db.handles(current_app), origin_ip=request.remote_addr) as own:
         try:
-            try:
-                ratelimit.hit(own, key, limit, window_seconds)
-            except IntegrityError:
-                # A room arriving at once from one NAT address: on PostgreSQL a concurrent first hit
-                # of the same key may insert the row first. Count once more against it.
-                own.rollback()
-                ratelimit.hit(own, key, limit, window_seconds)
+            ratelimit.hit(own, key, limit, window_seconds)  # one upsert: a concurrent first hit cannot conflict
         finally:
             own.commit()
 

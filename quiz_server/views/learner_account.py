@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, session, url_for
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from netralitas.errors import InvalidNIP
 from netralitas.nip import parse_nip
 from quiz_server import web
 from quiz_server.errors import status_of
-from quiz_server.models import Instansi, Learner
+from quiz_server.models import Learner
 from quiz_server.schemas import RegisterLearner
 from quiz_server.security import current_principal
 from quiz_server.services import passwords, registration
@@ -33,10 +32,6 @@ FIELD_MESSAGES = {
     "password": "Kata sandi minimal 10 karakter (paling banyak 200).",
 }
 _TEXT_FIELDS = ("nip", "nip_kind", "name", "email", "instansi_id", "unit")
-
-
-def _instansi_options() -> list[Instansi]:
-    return list(web.uow().session.scalars(select(Instansi).order_by(Instansi.name)))
 
 
 def _validate(form) -> tuple[RegisterLearner | None, dict[str, str]]:
@@ -65,9 +60,7 @@ def _validate(form) -> tuple[RegisterLearner | None, dict[str, str]]:
 
 
 def _register_form(values: dict, errors: dict[str, str], status: int = 200, message: str | None = None):
-    page = render_template(
-        "learner/register.html", values=values, errors=errors, message=message, instansi=_instansi_options()
-    )
+    page = render_template("learner/register.html", values=values, errors=errors, message=message)
     return page, status
 
 

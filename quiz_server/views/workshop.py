@@ -31,7 +31,6 @@ from quiz_server.views.learner import searching_instansi, signed_in_learner
 from quiz_server.views.learner_account import (
     BAD_LOGIN,
     PENDING,
-    _instansi_options,
     _validate,
     resend_code,
     start_registration,
@@ -51,8 +50,6 @@ def _no_store(resp: Response) -> Response:
 def _page(step: str, code: str, status: int = 200, headers: dict | None = None, **ctx):
     ctx.setdefault("values", {})
     ctx.setdefault("errors", {})
-    if step == "register":
-        ctx["instansi"] = _instansi_options()
     page = render_template("workshop/join.html", step=step, code=code, learner=signed_in_learner(), **ctx)
     return page, status, headers or {}
 
