@@ -8,6 +8,7 @@ request changes nothing. Services never commit and never see Flask.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,7 +18,7 @@ from netralitas.errors import Unavailable
 from quiz_server import db
 from quiz_server.config import Settings
 from quiz_server.models import Learner, Staff
-from quiz_server.services import accounts, audit, ratelimit
+from quiz_server.services import accounts, audit, national, ratelimit
 from quiz_server.services.credentials import Principal, issue_token, revoke_token
 from quiz_server.uow import UnitOfWork
 
@@ -193,6 +194,36 @@ def send_after_response(resp: Any, mail: Any) -> None:
             app.logger.warning("mail not sent: %s", mail.subject)
 
     resp.call_on_close(deliver)
+
+
+def run_after_response(resp: Any, job: Callable[[UnitOfWork], Any], *, name: str) -> None:
+    """Run ``job`` in a unit of work of its own, committed, once ``resp`` has gone out (a report's
+    summary refresh): at most one job of ``name`` at a time in this process; a failure is logged."""
+    app = current_app._get_current_object()
+    handles = db.handles(app)
+    lock = handles.shared.setdefault(f"after-response:{name}", threading.Lock())
+
+    def run() -> None:
+        if not lock.acquire(blocking=False):
+            return  # one is running: it will do
+        try:
+            with UnitOfWork(handles) as unit:
+                job(unit)
+                unit.commit()
+        except Exception:
+            app.logger.exception("after-response job %s failed", name)
+        finally:
+            lock.release()
+
+    resp.call_on_close(run)
+
+
+def refresh_national_later(resp: Any, report: dict[str, Any]) -> None:
+    """National rollups older than ``national.REFRESH_AFTER``: refresh them once ``resp`` has gone
+    out, so the next view is fresher (the page and the JSON say what time their figures are from)."""
+    if national.refresh_due(report):
+        zone = settings().zone
+        run_after_response(resp, lambda unit: national.refresh(unit, zone), name="national-refresh")
 
 
 def throttle_registration(nip: str | None = None, email: str | None = None, *, step: str = "register") -> None:

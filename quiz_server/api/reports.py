@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from quiz_server import downloads
+from quiz_server import downloads, web
 from quiz_server.api.endpoint import Call, endpoint
 from quiz_server.services import national, reports
 
@@ -32,4 +32,7 @@ def completion(call: Call):
     responses={200: "Angka agregat", 403: "forbidden", 422: "invalid_date"},
 )
 def national_report(call: Call):
-    return jsonify(national.national(call.uow, reports.parse_filters(request.args, None), call.settings.zone))
+    data = national.national(call.uow, reports.parse_filters(request.args, None), call.settings.zone)
+    resp = jsonify(data)
+    web.refresh_national_later(resp, data)
+    return resp

@@ -12,6 +12,7 @@ from quiz_server.models.oidc import OidcLink
 from quiz_server.models.quiz import ContentVersion, Question, Quiz, Rule
 from quiz_server.models.registration import PendingRegistration
 from quiz_server.models.roster import RosterEntry
+from quiz_server.models.summary import CompletionSummary, ReportRollup, ReportRollupState, SummaryMark
 from quiz_server.models.workshop import LiveAnswer, Participant, Workshop
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Certificate",
+    "CompletionSummary",
     "ContentVersion",
     "ExerciseScore",
     "ExerciseSubmission",
@@ -35,9 +37,12 @@ __all__ = [
     "Question",
     "Quiz",
     "RateBucket",
+    "ReportRollup",
+    "ReportRollupState",
     "RosterEntry",
     "Rule",
     "Staff",
+    "SummaryMark",
     "Token",
     "Workshop",
 ]

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from netralitas.errors import Conflict, InvalidInput
 from netralitas.nip import parse_nip
 from quiz_server.models import GraderCourse, Instansi, Learner, Staff
-from quiz_server.services import audit
+from quiz_server.services import audit, summary
 from quiz_server.services.credentials import hash_password, issue_token, verify_password
 from quiz_server.services.errors import InvalidCredentials, LearnerExists, UnknownInstansi
 from quiz_server.services.passwords import staff_password_problem
@@ -63,6 +63,9 @@ def register_learner(
         raise LearnerExists() from None
     token = issue_token(s, kind=kind, learner_id=learner.id, days=token_days)
     audit.record(uow, f"learner:{learner.id}", "register", learner.instansi_id)
+    # Counted as registered there; a roster elsewhere that lists the NIP now shows a conflict.
+    summary.mark_instansi(s.connection(), [instansi_id])
+    summary.mark_nip(s.connection(), learner.nip)
     return learner, token
 
 

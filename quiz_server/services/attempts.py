@@ -26,7 +26,16 @@ from netralitas.errors import Conflict, InvalidInput
 from quiz_server.config import Settings
 from quiz_server.models import Attempt, Participant, Question, Quiz, Workshop
 from quiz_server.models.base import utcnow
-from quiz_server.services import audit, catalog, certificates, certification, lifecycle, live_sessions, review
+from quiz_server.services import (
+    audit,
+    catalog,
+    certificates,
+    certification,
+    lifecycle,
+    live_sessions,
+    review,
+    summary,
+)
 from quiz_server.services.errors import (
     AttemptAlreadySubmitted,
     AttemptExpired,
@@ -173,6 +182,7 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
     except IntegrityError:  # a concurrent start took this number (PostgreSQL)
         raise AttemptLimitReached("Percobaan lain sedang dimulai bersamaan. Muat ulang lalu coba lagi.") from None
     audit.record(uow, f"learner:{learner_id}", "attempt_start", attempt.id, quiz_id=quiz.id)
+    summary.on_start(uow.write().connection(), learner_id=learner_id, quiz_id=quiz.id, started_at=now)
     return public_attempt(attempt, {q.id: q for q in picked})
 
 
@@ -314,11 +324,12 @@ def submit(
     percent = round(100 * score / maximum, 1) if maximum else 0.0
     passed = percent >= quiz.pass_percent
     s = uow.write()
+    submitted_at = utcnow()
     done = s.execute(
         update(Attempt)
         .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
         .values(
-            submitted_at=utcnow(),
+            submitted_at=submitted_at,
             answers=normalised,
             score=score,
             max_score=maximum,
@@ -329,6 +340,14 @@ def submit(
     ).rowcount
     if done:
         audit.record(uow, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
+        summary.on_submit(
+            uow.write().connection(),
+            learner_id=learner_id,
+            quiz_id=attempt.quiz_id,
+            percent=percent,
+            passed=passed,
+            submitted_at=submitted_at,
+        )
         certification.after_submit(uow, settings, learner_id, passed=passed)  # the rule may now hold: issue here
         # Read in the write transaction, so this submit already counts towards passed / closed.
         return _public_result(uow, attempt, (score, maximum, percent, passed, feedback), policy, grace_seconds)

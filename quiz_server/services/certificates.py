@@ -32,7 +32,7 @@ from netralitas.errors import Conflict, ContentError, Unavailable
 from quiz_server.config import Settings
 from quiz_server.models import Certificate, Instansi, Learner
 from quiz_server.models.base import utcnow
-from quiz_server.services import audit, signing_key
+from quiz_server.services import audit, signing_key, summary
 from quiz_server.services.content import current_version
 from quiz_server.services.errors import CertificateNotFound, LearnerNotFound
 from quiz_server.uow import UnitOfWork
@@ -183,6 +183,7 @@ def issue(
     else:
         raise Unavailable("Kode sertifikat tidak dapat dibuat. Coba lagi.", code="unavailable")
     audit.record(uow, actor, action, cert.code, learner_id=learner_id, version=version.version, **(detail or {}))
+    summary.mark_instansi(s.connection(), [learner.instansi_id])  # the national rollup recounts it
     return cert, True
 
 
@@ -225,6 +226,7 @@ def revoke(uow: UnitOfWork, code: str, reason: str, *, actor: str = "system") ->
         cert.revoked_at = utcnow()
         cert.revoke_reason = reason
         audit.record(uow, actor, "certificate_revoke", cert.code, reason=reason)
+        summary.mark_learner(s.connection(), cert.learner_id)
     return cert
 
 

@@ -7,15 +7,26 @@ by subtraction; the smallest other cell in that row or column is then hidden as 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from quiz_server.models import Instansi, Learner, RosterEntry
+from quiz_server.models import (
+    CompletionSummary,
+    Instansi,
+    Learner,
+    Quiz,
+    ReportRollup,
+    ReportRollupState,
+    RosterEntry,
+    SummaryMark,
+)
 from quiz_server.models.base import utcnow
-from quiz_server.services import reports
+from quiz_server.services import reports, summary
 from quiz_server.services.reports import STATUSES, Filters
 from quiz_server.uow import UnitOfWork
 
@@ -72,12 +83,31 @@ def national(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> dict[str, Any]:
     """Per instansi: roster size, status counts and registered learners; per module; national totals.
 
     A person on two rosters (a transfer in progress) counts in both, here and in the national sums.
+    Without a period the figures are the rollups (``data_as_of``: up to when every change is in
+    them; built here the first time, refreshed by :func:`refresh`); with a period they are counted
+    now from the summary rows, since a rollup holds no dates.
     """
     s = uow.session
-    by_instansi, modules = reports.tally(uow, f, RosterEntry.instansi_id, zone, scoped=False)
-    registered = dict(s.execute(select(Learner.instansi_id, func.count()).group_by(Learner.instansi_id)).all())
     names = dict(s.execute(select(Instansi.id, Instansi.name)).all())
     empty = {"roster": 0, **dict.fromkeys(STATUSES, 0)}
+    if f.start or f.end:
+        as_of = utcnow()
+        by_instansi, modules = reports.tally(uow, f, RosterEntry.instansi_id, zone, scoped=False)
+        registered = dict(s.execute(select(Learner.instansi_id, func.count()).group_by(Learner.instansi_id)).all())
+    else:
+        qs = reports.quizzes(uow)
+        state = s.get(ReportRollupState, STATE_ID)
+        if state is None or state.quiz_ids != _signature(qs):
+            refresh(uow, zone)  # the first national view after an upgrade or a content change
+            state = uow.session.get(ReportRollupState, STATE_ID)
+        as_of = state.as_of
+        by_instansi, registered, tried, passed = {}, {}, [], []
+        for r in uow.session.scalars(select(ReportRollup)):
+            by_instansi[r.instansi_id] = {k: getattr(r, k) for k in ("roster", *STATUSES)}
+            registered[r.instansi_id] = r.terdaftar
+            tried.append([r.modules.get(q.id, [0, 0])[0] for q in qs])
+            passed.append([r.modules.get(q.id, [0, 0])[1] for q in qs])
+        modules = reports.module_rows(qs, tried, passed, sum(r["roster"] for r in by_instansi.values()))
     raw = [
         {"instansi_id": i, "name": names[i], **(by_instansi.get(i) or empty), "terdaftar": registered.get(i, 0)}
         for i in sorted(names, key=lambda i: names[i].casefold())
@@ -89,6 +119,7 @@ def national(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> dict[str, Any]:
     return {
         "filters": f.public(),
         "generated_at": utcnow().isoformat(),
+        "data_as_of": as_of.isoformat(),
         "status_labels": reports.LABELS,
         "min_group": MIN_GROUP,
         "quiz_count": len(modules),
@@ -96,6 +127,128 @@ def national(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> dict[str, Any]:
         "by_instansi": [_percent(r) for r in shown],
         "by_module": [_module_percent(m) for m in module_rows],
     }
+
+
+def refresh_due(report: dict[str, Any], now: dt.datetime | None = None) -> bool:
+    """Whether a national report's rollups are old enough to refresh (after the answer has gone out)."""
+    if report["filters"].get("from") or report["filters"].get("to"):
+        return False
+    return (now or utcnow()) - dt.datetime.fromisoformat(report["data_as_of"]) > REFRESH_AFTER
+
+
+# -- the rollups ------------------------------------------------------------------------------------
+
+STATE_ID = 1
+# A change is looked for from this long before the last refresh's start: a submit stamped before
+# that start may commit after it (a transaction's length), and app servers' clocks differ a little.
+LAG = dt.timedelta(minutes=2)
+REFRESH_AFTER = dt.timedelta(minutes=1)
+CHUNK = 500  # instansi counted per pass of an incremental refresh
+
+
+def _signature(qs: list[Quiz]) -> str:
+    return ",".join(q.id for q in qs)
+
+
+def refresh(uow: UnitOfWork, zone: ZoneInfo, *, full: bool = False) -> dict[str, Any]:
+    """Bring the per-instansi rollups up to date; the owner commits.
+
+    Incremental: only instansi with a change since the last refresh are counted again (a submit or
+    start stamped since then, less ``LAG``; a mark left by a roster upload, certificate, registration
+    or erasure; a counted certificate that has since expired). Everything (``full``) the first time,
+    after the loaded quizzes change, and on request. Counting reads, with no write lock held; the
+    write at the end is one short transaction. Two refreshes at once are harmless: a rollup only
+    replaces one counted from an older read.
+    """
+    detected_at = utcnow()  # every change committed before this is seen below
+    s = uow.session
+    qs = reports.quizzes(uow)
+    state = s.get(ReportRollupState, STATE_ID)
+    marks = s.execute(select(SummaryMark.id, SummaryMark.instansi_id)).all()
+    everything = full or state is None or state.quiz_ids != _signature(qs)
+    read_at = utcnow()
+    if everything:
+        targets = sorted(s.scalars(select(Instansi.id)))
+        counts = [reports.count_groups(uow, Filters(), RosterEntry.instansi_id, zone, scoped=False)]
+        registered = dict(s.execute(select(Learner.instansi_id, func.count()).group_by(Learner.instansi_id)).all())
+    else:
+        targets = sorted(_changed(uow, state.as_of - LAG, zone) | {i for _, i in marks})
+        counts, registered = [], {}
+        for i in range(0, len(targets), CHUNK):
+            chunk = targets[i : i + CHUNK]
+            on = RosterEntry.instansi_id.in_(chunk)
+            counts.append(reports.count_groups(uow, Filters(), RosterEntry.instansi_id, zone, extra=[on]))
+            registered |= dict(
+                s.execute(
+                    select(Learner.instansi_id, func.count())
+                    .where(Learner.instansi_id.in_(chunk))
+                    .group_by(Learner.instansi_id)
+                ).all()
+            )
+    rows = [_rollup(i, counts, registered.get(i, 0), read_at) for i in targets]
+    conn = uow.write().connection()
+    if everything:
+        conn.execute(delete(ReportRollup).where(ReportRollup.instansi_id.not_in(targets)))
+    for i in range(0, len(rows), 1000):
+        conn.execute(_upsert(conn, ReportRollup, ["instansi_id"]), rows[i : i + 1000])
+    conn.execute(
+        _upsert(conn, ReportRollupState, ["id"]), {"id": STATE_ID, "quiz_ids": _signature(qs), "as_of": detected_at}
+    )
+    ids = [m for m, _ in marks]
+    for i in range(0, len(ids), 1000):
+        conn.execute(delete(SummaryMark).where(SummaryMark.id.in_(ids[i : i + 1000])))
+    return {"full": everything, "instansi": len(rows), "as_of": detected_at.isoformat()}
+
+
+def _changed(uow: UnitOfWork, since: dt.datetime, zone: ZoneInfo) -> set[str]:
+    """Instansi of learners whose summary changed since ``since``, and those with an expired
+    certificate still counted."""
+    s = uow.session
+    submitted = (
+        select(Learner.instansi_id)
+        .join(CompletionSummary, CompletionSummary.learner_id == Learner.id)
+        .where(CompletionSummary.changed_at >= since)
+        .distinct()
+    )
+    expired = select(ReportRollup.instansi_id).where(ReportRollup.cert_expires_next < dt.datetime.now(zone).date())
+    return set(s.scalars(submitted)) | set(s.scalars(expired))
+
+
+def _rollup(instansi_id: str, counts: list[reports.Counts], registered: int, read_at: dt.datetime) -> dict[str, Any]:
+    for c in counts:
+        if instansi_id in c.rows:
+            row = c.rows[instansi_id]
+            modules = {q.id: [c.tried[instansi_id][n], c.passed[instansi_id][n]] for n, q in enumerate(c.quizzes)}
+            until = c.cert_until.get(instansi_id)
+            break
+    else:
+        row, modules, until = {"roster": 0, **dict.fromkeys(STATUSES, 0)}, {}, None
+    return {
+        "instansi_id": instansi_id,
+        **{k: row[k] for k in ("roster", *STATUSES)},
+        "terdaftar": registered,
+        "modules": modules,
+        "cert_expires_next": until,
+        "as_of": read_at,
+    }
+
+
+def _upsert(conn: Connection, model: Any, keys: list[str]) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE that never replaces a row counted from a later read."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    t = model.__table__
+    stmt = insert(t)
+    return stmt.on_conflict_do_update(
+        index_elements=[t.c[k] for k in keys],
+        set_={c.name: stmt.excluded[c.name] for c in t.c if c.name not in keys},
+        where=t.c.as_of <= stmt.excluded.as_of,
+    )
+
+
+def rebuild(uow: UnitOfWork, zone: ZoneInfo) -> dict[str, Any]:
+    """Everything from the base tables: the per-person summary from the attempts, then every rollup."""
+    rows = summary.rebuild(uow)
+    return {"summary_rows": rows, **refresh(uow, zone, full=True)}
 
 
 def _percent(row: dict[str, Any]) -> dict[str, Any]:

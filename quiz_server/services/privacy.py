@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from quiz_server.config import Settings
 from quiz_server.models import Attempt, AuditEvent, Learner, Participant, RateBucket
 from quiz_server.models.base import Base, utcnow
-from quiz_server.services import audit, ratelimit
+from quiz_server.services import audit, ratelimit, summary
 from quiz_server.services.errors import LearnerNotFound
 from quiz_server.uow import UnitOfWork
 
@@ -84,6 +84,8 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("attempts", KEEP),
     Holding("exercise_scores", KEEP),
     Holding("workshop_participants", KEEP),
+    # Per-quiz counts and first/last submit times, the reports' summary of the attempts above.
+    Holding("completion_summary", KEEP),
     # The agency's own staff list: exported, but HR's record, changed only by HR's next upload.
     Holding("roster", KEEP, link=by_nip),
 )
@@ -111,6 +113,9 @@ NOT_ABOUT_A_LEARNER = frozenset(
         "grader_courses",
         "audit_log",
         "rate_buckets",
+        "summary_marks",  # instansi ids for the report rollup job
+        "report_rollups",  # per-instansi counts
+        "report_rollup_state",
     }
 )
 
@@ -211,6 +216,9 @@ def erase(uow: UnitOfWork, nip: str, actor: str) -> dict[str, int]:
         or 0
     )
     s.execute(update(AuditEvent).where(AuditEvent.actor == me).values(ip=None))
+    # The rosters that list the NIP lose their match (or conflict): the national rollup recounts them.
+    summary.mark_learner(s.connection(), learner.id)
+    summary.mark_nip(s.connection(), learner.nip)
     s.execute(update(Learner).where(Learner.id == learner.id).values({k: f(learner) for k, f in ANONYMISED.items()}))
     audit.record(uow, actor, "personal_data_erase", me, **counts)
     return counts

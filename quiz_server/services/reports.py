@@ -5,7 +5,10 @@ under its own instansi (``learners.instansi_id``). A roster NIP whose learner is
 another instansi is a conflict: it is counted and listed as such, and nothing of that learner (name,
 status, scores, dates, activity) reaches the report. Only submitted attempts count, and the period
 filter (``from``/``to``, calendar days in ``zone``: ``Settings.zone``, from ``REPORT_TIMEZONE``)
-applies to their ``submitted_at``.
+applies to their ``submitted_at``. The figures come from the per-(learner, quiz) summary rows
+(``completion_summary``, kept by services/summary.py in the attempt transactions), so they are as
+fresh as the transaction that reads them (``data_as_of``); a period filter reads the attempts only of
+a (learner, quiz) with submits both before and after the period.
 Statuses are exclusive, in this order of precedence:
 
 - ``terdaftar_di_instansi_lain``: the NIP is registered under another instansi (a conflict);
@@ -18,8 +21,8 @@ Statuses are exclusive, in this order of precedence:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,20 +37,23 @@ from sqlalchemy import (
     func,
     inspect,
     literal,
+    null,
     select,
     table,
     text,
+    true,
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from netralitas.errors import Forbidden, InvalidInput, Misconfigured, NotFound
-from quiz_server.models import Attempt, AuditEvent, Instansi, Learner, Quiz, RosterEntry
+from quiz_server.models import Attempt, AuditEvent, CompletionSummary, Instansi, Learner, Quiz, RosterEntry
 from quiz_server.models.base import utcnow
 from quiz_server.services import live_sessions
 from quiz_server.services.credentials import Principal
 from quiz_server.uow import UnitOfWork
 
+S = CompletionSummary  # one row per (learner, quiz): services/summary.py
 CONFLICT = "terdaftar_di_instansi_lain"
 STATUSES = ("belum_mulai", "sedang_berjalan", "semua_modul_lulus", "tersertifikasi", CONFLICT)
 LABELS = {
@@ -129,22 +135,50 @@ def resolve_instansi(uow: UnitOfWork, who: Principal, requested: str | None) -> 
     raise Forbidden("Anda tidak berhak mengakses laporan ini.", code="forbidden")
 
 
-def _period(f: Filters, zone: ZoneInfo) -> list[ColumnElement[bool]]:
+def period_bounds(f: Filters, zone: ZoneInfo) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The period as [start, end) instants: midnight in ``zone`` of ``from`` and of the day after ``to``."""
+
     def midnight(day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(), zone)
 
-    out = [Attempt.submitted_at.is_not(None)]
-    if f.start:
-        out.append(Attempt.submitted_at >= midnight(f.start))
-    if f.end:
-        out.append(Attempt.submitted_at < midnight(f.end + dt.timedelta(days=1)))
-    return out
+    return (midnight(f.start) if f.start else None, midnight(f.end + dt.timedelta(days=1)) if f.end else None)
+
+
+def _some_in(first: Any, last: Any, a: dt.datetime | None, b: dt.datetime | None, *only: Any) -> ColumnElement[bool]:
+    """Whether a (learner, quiz) summary row had a submit (``only``: a passing one) in [a, b), from its
+    first and last such times. Only a row with one before ``a`` and one at or after ``b`` reads its
+    attempts (an index-only range scan of that learner's attempts of that quiz)."""
+    if a is None and b is None:
+        return first.is_not(None)
+    if b is None:
+        return last >= a
+    if a is None:
+        return first < b
+    inside = exists().where(
+        Attempt.learner_id == S.learner_id,
+        Attempt.quiz_id == S.quiz_id,
+        Attempt.submitted_at >= a,
+        Attempt.submitted_at < b,
+        *only,
+    )
+    return (first < b) & (last >= a) & ((first >= a) | (last < b) | inside)
+
+
+def _last_in(a: dt.datetime | None, b: dt.datetime | None) -> ColumnElement[Any]:
+    """The row's last submit in [a, b), for rows that have one."""
+    if b is None:
+        return S.last_submitted_at
+    before_end = [Attempt.learner_id == S.learner_id, Attempt.quiz_id == S.quiz_id, Attempt.submitted_at < b]
+    if a is not None:
+        before_end.append(Attempt.submitted_at >= a)
+    history = select(func.max(Attempt.submitted_at)).where(*before_end).scalar_subquery()
+    return case((S.last_submitted_at < b, S.last_submitted_at), else_=history)
 
 
 def certified_learners(uow: UnitOfWork, zone: ZoneInfo) -> Subquery:
     """The only place that knows about certificates: ids of learners holding one that counts
-    (status valid, not expired), each once. The table belongs to another part of the kit; while it
-    does not exist, nobody is certified.
+    (status valid, not expired), each once, with the last day one of theirs is valid (``until``). The
+    table belongs to another part of the kit; while it does not exist, nobody is certified.
 
     Callers join this (one scan of certificates, then a hash or automatic index) rather than test
     each row with EXISTS or IN, which plan badly at national scale on one database or the other.
@@ -152,14 +186,19 @@ def certified_learners(uow: UnitOfWork, zone: ZoneInfo) -> Subquery:
     insp = inspect(uow.session.connection())
     names = {c["name"] for c in insp.get_columns("certificates")} if insp.has_table("certificates") else set()
     if "learner_id" not in names:
-        return select(Learner.id.label("learner_id")).where(false()).subquery("certified")
+        nobody = select(Learner.id.label("learner_id"), null().label("until")).where(false())
+        return nobody.subquery("certified")
     cert = table("certificates", column("learner_id"), column("status", String), column("valid_until", Date))
     where = []
     if "status" in names:
         where.append(cert.c.status == "valid")
+    until: Any = null()
     if "valid_until" in names:
         where.append(cert.c.valid_until >= dt.datetime.now(zone).date())
-    return select(cert.c.learner_id).where(*where).distinct().subquery("certified")
+        until = func.max(cert.c.valid_until)
+    return (
+        select(cert.c.learner_id, until.label("until")).where(*where).group_by(cert.c.learner_id).subquery("certified")
+    )
 
 
 def quizzes(uow: UnitOfWork) -> list[Quiz]:
@@ -189,31 +228,38 @@ def roster_where(f: Filters) -> list[ColumnElement[bool]]:
     return out
 
 
-def per_learner(f: Filters, quiz_ids: list[str], zone: ZoneInfo, *, scoped: bool = True) -> Subquery:
+def per_learner(
+    f: Filters, quiz_ids: list[str], zone: ZoneInfo, *, scoped: bool = True, extra: Sequence[ColumnElement[bool]] = ()
+) -> Subquery:
     """One row per learner with a submitted attempt in the period: which quizzes were tried and
-    passed, as bit masks (bit i = the i-th quiz), and the last submit.
+    passed, as bit masks (bit i = the i-th quiz), and the last submit. Read from the summary rows
+    (one per learner and quiz, ``completion_summary``), not from the attempts.
 
-    Masks let one pass over the report index answer both "passed every quiz?" (passed = all bits)
-    and "how many passed quiz i?" (a sum over groups), with no per-(learner, quiz) intermediate rows.
+    Masks let one pass answer both "passed every quiz?" (passed = all bits) and "how many passed
+    quiz i?" (a sum over groups). Only quizzes loaded now count. ``scoped``: only learners on the
+    rosters that ``f`` and ``extra`` (conditions on roster entries) select.
     """
     if len(quiz_ids) > 62:
         raise Misconfigured("Laporan mendukung paling banyak 62 kuis.", code="too_many_quizzes")
-    # With no quiz loaded yet, CASE would have no WHEN (a syntax error): every attempt counts as no bit.
-    bit = case({q: 1 << i for i, q in enumerate(quiz_ids)}, value=Attempt.quiz_id, else_=0) if quiz_ids else literal(0)
-    where = _period(f, zone)
+    # With no quiz loaded yet, CASE would have no WHEN (a syntax error); no row is selected anyway.
+    bit = case({q: 1 << i for i, q in enumerate(quiz_ids)}, value=S.quiz_id, else_=0) if quiz_ids else literal(0)
+    a, b = period_bounds(f, zone)
+    tried = _some_in(S.first_submitted_at, S.last_submitted_at, a, b)
+    passed = _some_in(S.first_passed_at, S.last_passed_at, a, b, Attempt.passed == true())
+    where = [S.quiz_id.in_(quiz_ids), tried]
     if scoped:
-        # Only learners on this roster: a range scan of the index per person, not the whole table.
-        on_roster = select(Learner.id).join(RosterEntry, own_learner()).where(*roster_where(f))
-        where.append(Attempt.learner_id.in_(on_roster))
+        # Only learners on this roster: a range scan of the summary per person, not the whole table.
+        on_roster = select(Learner.id).join(RosterEntry, own_learner()).where(*roster_where(f), *extra)
+        where.append(S.learner_id.in_(on_roster))
     return (
         select(
-            Attempt.learner_id,
-            func.sum(bit.distinct()).label("tried"),
-            func.coalesce(func.sum(case((Attempt.passed, bit)).distinct()), 0).label("passed"),
-            func.max(Attempt.submitted_at).label("last"),
+            S.learner_id,
+            func.sum(bit).label("tried"),
+            func.coalesce(func.sum(case((passed, bit), else_=0)), 0).label("passed"),
+            func.max(_last_in(a, b)).label("last"),
         )
         .where(*where)
-        .group_by(Attempt.learner_id)
+        .group_by(S.learner_id)
         .subquery("per_learner")
     )
 
@@ -230,37 +276,61 @@ def full_mask(n_quizzes: int) -> int:
     return (1 << n_quizzes) - 1
 
 
-def tally(
-    uow: UnitOfWork, f: Filters, group: ColumnElement[Any], zone: ZoneInfo, *, scoped: bool = True
-) -> tuple[dict[Any, dict[str, Any]], list[dict[str, Any]]]:
-    """Status counts per ``group`` (a roster column: unit or instansi_id) and per-quiz counts.
+@dataclass
+class Counts:
+    """Figures per group (a roster column's value): status counts, and per quiz (in ``quizzes``
+    order) how many tried and passed it; ``cert_until``: the earliest last day of validity among
+    the certificates counted (the day after it, the group's figures change by themselves)."""
+
+    quizzes: list[Quiz]
+    rows: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    tried: dict[Any, list[int]] = field(default_factory=dict)
+    passed: dict[Any, list[int]] = field(default_factory=dict)
+    cert_until: dict[Any, dt.date | None] = field(default_factory=dict)
+
+    def row(self, key: Any) -> dict[str, Any]:
+        if key not in self.rows:
+            self.rows[key] = {"roster": 0, **dict.fromkeys(STATUSES, 0)}
+            self.tried[key] = [0] * len(self.quizzes)
+            self.passed[key] = [0] * len(self.quizzes)
+        return self.rows[key]
+
+
+def count_groups(
+    uow: UnitOfWork,
+    f: Filters,
+    group: ColumnElement[Any],
+    zone: ZoneInfo,
+    *,
+    scoped: bool = True,
+    extra: Sequence[ColumnElement[bool]] = (),
+) -> Counts:
+    """Status counts and per-quiz counts per ``group`` (a roster column: unit or instansi_id), over
+    the roster entries ``f`` and ``extra`` select.
 
     Four GROUP BY queries: roster size per group, certified people per group, active people per
     (group, tried mask, passed mask), and conflicts per group. "Belum mulai" is what remains of the
     roster. Learners count only through a roster entry of the instansi they registered under.
     """
     s = uow.session
-    qs = quizzes(uow)
-    ids = [q.id for q in qs]
+    out = Counts(quizzes(uow))
+    ids = [q.id for q in out.quizzes]
     full = full_mask(len(ids))
-    rows: dict[Any, dict[str, Any]] = {}
-
-    def row(key: Any) -> dict[str, Any]:
-        return rows.setdefault(key, {"roster": 0, **dict.fromkeys(STATUSES, 0)})
-
-    for key, n in s.execute(select(group, func.count()).where(*roster_where(f)).group_by(group)):
-        row(key)["roster"] = n
+    on = [*roster_where(f), *extra]
+    for key, n in s.execute(select(group, func.count()).where(*on).group_by(group)):
+        out.row(key)["roster"] = n
     cert = certified_learners(uow, zone)
     certified_per_group = (
-        select(group, func.count())
+        select(group, func.count(), func.min(cert.c.until))
         .join(Learner, own_learner())
         .join(cert, cert.c.learner_id == Learner.id)
-        .where(*roster_where(f))
+        .where(*on)
         .group_by(group)
     )
-    for key, n in s.execute(certified_per_group):
-        row(key)["tersertifikasi"] = n
-    pl = per_learner(f, ids, zone, scoped=scoped)
+    for key, n, until in s.execute(certified_per_group):
+        out.row(key)["tersertifikasi"] = n
+        out.cert_until[key] = until
+    pl = per_learner(f, ids, zone, scoped=scoped, extra=extra)
     # Certified people are already counted above; summing a flag (rather than grouping by it)
     # keeps the groups few.
     certified_here = func.sum(case((cert.c.learner_id.is_not(None), 1), else_=0))
@@ -270,26 +340,43 @@ def tally(
         .join(Learner, Learner.id == pl.c.learner_id)
         .join(RosterEntry, own_learner())
         .outerjoin(cert, cert.c.learner_id == Learner.id)
-        .where(*roster_where(f))
+        .where(*on)
         .group_by(group, pl.c.tried, pl.c.passed)
     )
-    conflicts = select(group, func.count()).join(Learner, elsewhere(Learner)).where(*roster_where(f)).group_by(group)
+    conflicts = select(group, func.count()).join(Learner, elsewhere(Learner)).where(*on).group_by(group)
     for key, n in s.execute(conflicts):
-        row(key)[CONFLICT] = n
+        out.row(key)[CONFLICT] = n
     serial_plan(uow)
-    tried = [0] * len(ids)
-    passed = [0] * len(ids)
     for key, tried_mask, passed_mask, n, n_certified in s.execute(active):
-        row(key)["semua_modul_lulus" if ids and passed_mask == full else "sedang_berjalan"] += n - (n_certified or 0)
+        r = out.row(key)
+        r["semua_modul_lulus" if ids and passed_mask == full else "sedang_berjalan"] += n - (n_certified or 0)
         for i in range(len(ids)):
-            tried[i] += n if tried_mask >> i & 1 else 0
-            passed[i] += n if passed_mask >> i & 1 else 0
-    for r in rows.values():
+            out.tried[key][i] += n if tried_mask >> i & 1 else 0
+            out.passed[key][i] += n if passed_mask >> i & 1 else 0
+    for r in out.rows.values():
         r["belum_mulai"] = r["roster"] - sum(r[k] for k in STATUSES if k != "belum_mulai")
-        with_percent(r)
-    roster_total = sum(r["roster"] for r in rows.values())
-    modules = [module_row(q, tried[i], passed[i], roster_total) for i, q in enumerate(qs)]
-    return rows, modules
+    return out
+
+
+def tally(
+    uow: UnitOfWork, f: Filters, group: ColumnElement[Any], zone: ZoneInfo, *, scoped: bool = True
+) -> tuple[dict[Any, dict[str, Any]], list[dict[str, Any]]]:
+    """Status counts (with the share done) per ``group`` and per-quiz rows over all groups."""
+    c = count_groups(uow, f, group, zone, scoped=scoped)
+    rows = {k: with_percent(r) for k, r in c.rows.items()}
+    return rows, module_rows(c.quizzes, c.tried.values(), c.passed.values(), sum(r["roster"] for r in rows.values()))
+
+
+def module_rows(
+    qs: list[Quiz], tried: Iterable[list[int]], passed: Iterable[list[int]], roster: int
+) -> list[dict[str, Any]]:
+    """Per-quiz rows from per-group counts (lists in ``qs`` order)."""
+    tried_sum, passed_sum = [0] * len(qs), [0] * len(qs)
+    for counts in tried:
+        tried_sum = [x + y for x, y in zip(tried_sum, counts, strict=True)]
+    for counts in passed:
+        passed_sum = [x + y for x, y in zip(passed_sum, counts, strict=True)]
+    return [module_row(q, tried_sum[i], passed_sum[i], roster) for i, q in enumerate(qs)]
 
 
 def with_percent(row: dict[str, Any]) -> dict[str, Any]:
@@ -304,12 +391,14 @@ def completion(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> dict[str, Any]:
     instansi = uow.session.get(Instansi, f.instansi_id)
     if instansi is None:
         raise NotFound("Instansi tidak ditemukan.")
+    read_at = utcnow()  # every figure below is read in this transaction, from this moment on
     units, modules = tally(uow, f, RosterEntry.unit, zone)
     totals = with_percent({k: sum(u[k] for u in units.values()) for k in ("roster", *STATUSES)})
     return {
         "instansi": {"id": instansi.id, "name": instansi.name},
         "filters": f.public(),
-        "generated_at": utcnow().isoformat(),
+        "generated_at": read_at.isoformat(),
+        "data_as_of": read_at.isoformat(),
         "status_labels": LABELS,
         "quiz_count": len(modules),
         "totals": totals,

@@ -23,7 +23,7 @@ from netralitas.errors import InvalidInput, InvalidNIP, NetralitasError
 from netralitas.nip import parse_nip
 from quiz_server.models import RosterEntry
 from quiz_server.models.base import utcnow
-from quiz_server.services import audit, xlsx_safe
+from quiz_server.services import audit, summary, xlsx_safe
 from quiz_server.uow import UnitOfWork
 
 MAX_LENGTH = 200
@@ -257,4 +257,5 @@ def replace(uow: UnitOfWork, instansi_id: str, people: list[Person], actor: str,
         "unchanged": len(people) - len(added) - len(changed),
     }
     audit.record(uow, actor, "roster_upload", f"instansi:{instansi_id}", source=source, **counts)
+    summary.mark_instansi(s.connection(), [instansi_id])  # the national rollup recounts it
     return counts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, make_response, render_template, request
 
 from netralitas.errors import InvalidInput
 from quiz_server import web
@@ -22,6 +22,8 @@ def national_page():
     except InvalidInput as exc:
         f, problem = Filters(), exc.message
     data = national.national(web.uow(), Filters(None, None, f.start, f.end), web.settings().zone)
-    return render_template(
-        "admin/laporan.html", data=data, f=f, problem=problem, labels=LABELS
-    ), 422 if problem else 200
+    resp = make_response(
+        render_template("admin/laporan.html", data=data, f=f, problem=problem, labels=LABELS), 422 if problem else 200
+    )
+    web.refresh_national_later(resp, data)
+    return resp

@@ -22,7 +22,7 @@ from tests.conftest import MINI, on_exercises_track
 from tests.server.conftest import PG_URL, Live, _pg_schema_url, next_nip, start_live
 from tests.server.test_pages import Web
 from tests.server.test_report_pages import upload_page
-from tests.server.test_reports import PASSWORD, execute, roster_rows, take_quiz
+from tests.server.test_reports import PASSWORD, execute, rebuild_summary, roster_rows, take_quiz
 
 HEADER = ["NIP", "Nama", "Unit", "Jabatan", "Jenis"]
 _names = count(1)
@@ -140,11 +140,12 @@ def test_times_on_the_hr_pages_are_wib(srv):
         t=dt.datetime(2026, 12, 2, 3, 15),
         n=nip,
     )
+    rebuild_summary(srv)
     roster_page = web.get("/hr/daftar-pegawai").text
     assert "2 pegawai pada daftar, terakhir diunggah 2 Desember 2026, 01.30 WIB." in roster_page
     dashboard = web.get("/hr/").text
     assert "Daftar pegawai terakhir diunggah 2 Desember 2026, 01.30 WIB" in dashboard
-    assert "Angka per " in dashboard and " WIB" in dashboard
+    assert "Data per " in dashboard and " WIB" in dashboard
     period = web.get("/hr/", params={"from": "2026-12-01", "to": "2026-12-31"}).text
     assert "Periode: 1 Desember 2026 s.d. 31 Desember 2026" in period
     not_done = web.get("/hr/peserta").text

@@ -22,7 +22,7 @@ from netralitas.errors import InvalidNIP
 from netralitas.nip import parse_nip
 from quiz_server import db
 from quiz_server.db import normalise_url
-from quiz_server.services import accounts
+from quiz_server.services import accounts, national
 from tests.conftest import CONTENT, MINI, on_exercises_track
 from tests.server.conftest import Api, Live, next_nip, start_live
 from tests.server.test_api_flow import answers_for, start
@@ -48,6 +48,14 @@ def execute(live: Live, sql: str, **params) -> None:
             conn.execute(text(sql), params)
     finally:
         eng.dispose()
+
+
+def rebuild_summary(live: Live) -> None:
+    """The summary tables again from the base tables, after a test changed attempts behind the
+    services' back (what ``netralitas report rebuild-summary`` does)."""
+    with db.unit_of_work(live.app) as uow:
+        national.rebuild(uow, live.app.extensions["settings"].zone)
+        uow.commit()
 
 
 def roster_csv(rows: list[tuple[str, str, str, str]], sep: str = ",") -> bytes:
@@ -299,6 +307,7 @@ def test_period_filter_counts_days_in_indonesian_western_time(live):
     hr, _ = _setup_bengkalis(live)
     # 18:00 UTC on 31 January is 01:00 WIB on 1 February.
     execute(live, "UPDATE attempts SET submitted_at = :t", t=dt.datetime(2026, 1, 31, 18, 0))
+    rebuild_summary(live)
     january = hr.get("/api/v1/reports/completion", params={"from": "2026-01-01", "to": "2026-01-31"}).json()
     february = hr.get("/api/v1/reports/completion", params={"from": "2026-02-01", "to": "2026-02-28"}).json()
     assert january["filters"] == {"instansi": "kab-bengkalis", "unit": None, "from": "2026-01-01", "to": "2026-01-31"}
