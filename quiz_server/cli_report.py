@@ -15,7 +15,7 @@ from quiz_server import create_app, db
 from quiz_server.cli import friendly
 from quiz_server.config import Settings
 from quiz_server.migrate import upgrade
-from quiz_server.services import exports, report_people, reports
+from quiz_server.services import exports, national, report_people, reports
 
 
 @click.group()
@@ -66,3 +66,36 @@ def completion(instansi_id: str, fmt: str, output: Path, unit: str | None, start
             raise
     tmp.replace(output)  # a half-written report never sits under the requested name
     click.echo(f"Laporan {report['instansi']['name']} ditulis ke {output} ({rows} pegawai pada daftar).")
+
+
+@report.command("refresh-summary")
+@friendly
+def refresh_summary() -> None:
+    """Perbarui ringkasan nasional (hanya instansi yang berubah sejak pembaruan terakhir).
+
+    Jalankan berkala (misalnya tiap menit lewat cron atau systemd timer); halaman nasional juga
+    memperbaruinya sendiri bila ringkasannya lebih tua dari satu menit.
+    """
+    app = create_app()
+    upgrade(app.config["DATABASE_URL"])
+    with db.unit_of_work(app) as uow:
+        done = national.refresh(uow, app.extensions["settings"].zone)
+        uow.commit()
+    kind = "seluruhnya" if done["full"] else "yang berubah"
+    click.echo(f"Ringkasan nasional diperbarui ({kind}): {done['instansi']} instansi dihitung ulang.")
+
+
+@report.command("rebuild-summary")
+@friendly
+def rebuild_summary() -> None:
+    """Hitung ulang semua tabel ringkasan dari data dasar (percobaan, daftar pegawai, sertifikat).
+
+    Perlu setelah data diubah langsung di database, di luar server; selebihnya ringkasan terjaga sendiri.
+    """
+    app = create_app()
+    upgrade(app.config["DATABASE_URL"])
+    with db.unit_of_work(app) as uow:
+        done = national.rebuild(uow, app.extensions["settings"].zone)
+        uow.commit()
+    rows = f"{done['summary_rows']:_}".replace("_", ".")
+    click.echo(f"Ringkasan dihitung ulang: {rows} baris peserta per kuis, {done['instansi']} instansi.")

@@ -26,6 +26,8 @@ class CompletionSummary(Base):
     """
 
     __tablename__ = "completion_summary"
+    # SQLite: rows stored in primary-key order, so one learner's rows are one short range read.
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
 
     learner_id: Mapped[int] = mapped_column(ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True)
     quiz_id: Mapped[str] = mapped_column(String(64), primary_key=True)

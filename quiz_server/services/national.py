@@ -1,5 +1,9 @@
 """Figures across every instansi for the admin: aggregates only, small groups suppressed.
 
+Without a period the view reads one rollup row per instansi (``report_rollups``), which
+:func:`refresh` keeps up to date incrementally: the national view costs the same at any size and
+history. Its ``data_as_of`` says up to when every change is in it (see docs/reports.md).
+
 A count of 1 to 4 people could point at someone, so it is shown as "<5". When a row or a column of
 figures that add up to a published total has exactly one hidden cell, that cell could be recovered
 by subtraction; the smallest other cell in that row or column is then hidden as well (shown "*").
@@ -150,12 +154,12 @@ def _signature(qs: list[Quiz]) -> str:
     return ",".join(q.id for q in qs)
 
 
-def refresh(uow: UnitOfWork, zone: ZoneInfo, *, full: bool = False) -> dict[str, Any]:
+def refresh(uow: UnitOfWork, zone: ZoneInfo, *, full: bool = False, lag: dt.timedelta = LAG) -> dict[str, Any]:
     """Bring the per-instansi rollups up to date; the owner commits.
 
-    Incremental: only instansi with a change since the last refresh are counted again (a submit or
-    start stamped since then, less ``LAG``; a mark left by a roster upload, certificate, registration
-    or erasure; a counted certificate that has since expired). Everything (``full``) the first time,
+    Incremental: only instansi with a change since the last refresh are counted again (a submit
+    stamped since then, less ``lag``; a mark left by a roster upload, certificate, registration or
+    erasure; a counted certificate that has since expired). Everything (``full``) the first time,
     after the loaded quizzes change, and on request. Counting reads, with no write lock held; the
     write at the end is one short transaction. Two refreshes at once are harmless: a rollup only
     replaces one counted from an older read.
@@ -169,15 +173,17 @@ def refresh(uow: UnitOfWork, zone: ZoneInfo, *, full: bool = False) -> dict[str,
     read_at = utcnow()
     if everything:
         targets = sorted(s.scalars(select(Instansi.id)))
-        counts = [reports.count_groups(uow, Filters(), RosterEntry.instansi_id, zone, scoped=False)]
+        counts = [reports.count_groups(uow, Filters(), RosterEntry.instansi_id, zone, scoped=False, with_until=True)]
         registered = dict(s.execute(select(Learner.instansi_id, func.count()).group_by(Learner.instansi_id)).all())
     else:
-        targets = sorted(_changed(uow, state.as_of - LAG, zone) | {i for _, i in marks})
+        targets = sorted(_changed(uow, state.as_of - lag, zone) | {i for _, i in marks})
         counts, registered = [], {}
         for i in range(0, len(targets), CHUNK):
             chunk = targets[i : i + CHUNK]
             on = RosterEntry.instansi_id.in_(chunk)
-            counts.append(reports.count_groups(uow, Filters(), RosterEntry.instansi_id, zone, extra=[on]))
+            counts.append(
+                reports.count_groups(uow, Filters(), RosterEntry.instansi_id, zone, extra=[on], with_until=True)
+            )
             registered |= dict(
                 s.execute(
                     select(Learner.instansi_id, func.count())

@@ -1,8 +1,10 @@
 """One row per person on the roster, for exports and the list of people not yet done.
 
-The status is the same as in the figures (see ``services.reports``), computed per person by one SQL
-CASE; rows are streamed from the database, never collected in memory. A person whose NIP is registered
-under another instansi gets the conflict status and nothing else: no modules, no dates.
+The status is the same as in the figures (see ``services.reports``): each person's masks of quizzes
+tried and passed and their certificate's last day come from index lookups of their own summary rows
+and certificates (``reports.person_figures``), and the status follows from them. Rows are streamed
+from the database, never collected in memory. A person whose NIP is registered under another
+instansi gets the conflict status and nothing else: no modules, no dates.
 """
 
 from __future__ import annotations
@@ -13,61 +15,22 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, case, false, func, select
+from sqlalchemy import ColumnElement, Select, case, false, func, or_, select
 from sqlalchemy.orm import aliased
 
 from quiz_server.models import Learner, RosterEntry
 from quiz_server.services.reports import (
     CONFLICT,
     Filters,
-    certified_learners,
-    elsewhere,
     full_mask,
-    own_learner,
-    per_learner,
+    person_figures,
     quizzes,
     roster_where,
     serial_plan,
 )
 from quiz_server.uow import UnitOfWork
 
-
-def people_query(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> Select:
-    """One row per roster entry: nip, name, unit, position, learner_id, passed (mask), last, status.
-
-    The learner joined is the one registered under the roster's instansi; a learner with the NIP
-    elsewhere only sets the conflict status (``per_learner`` and the certificates are reached through
-    the own learner only, so nothing of theirs can leak into the row)."""
-    ids = [q.id for q in quizzes(uow)]
-    pl = per_learner(f, ids, zone)
-    cert = certified_learners(uow, zone)
-    other = aliased(Learner)
-    passed = func.coalesce(pl.c.passed, 0)
-    status = case(
-        (other.id.is_not(None), CONFLICT),
-        (cert.c.learner_id.is_not(None), "tersertifikasi"),
-        (passed == full_mask(len(ids)) if ids else false(), "semua_modul_lulus"),
-        (func.coalesce(pl.c.tried, 0) > 0, "sedang_berjalan"),
-        else_="belum_mulai",
-    )
-    return (
-        select(
-            RosterEntry.nip,
-            RosterEntry.name,
-            RosterEntry.unit,
-            RosterEntry.position,
-            Learner.id.label("learner_id"),
-            passed.label("passed"),
-            pl.c.last,
-            status.label("status"),
-        )
-        .select_from(RosterEntry)
-        .outerjoin(Learner, own_learner())
-        .outerjoin(other, elsewhere(other))
-        .outerjoin(pl, pl.c.learner_id == Learner.id)
-        .outerjoin(cert, cert.c.learner_id == Learner.id)
-        .where(*roster_where(f))
-    )
+NOT_DONE = ("belum_mulai", "sedang_berjalan", CONFLICT)
 
 
 @dataclass(frozen=True)
@@ -86,9 +49,78 @@ class PersonRow:
         return self.status == CONFLICT
 
 
-def _person(row: Any) -> PersonRow:
-    nip, name, unit, position, learner_id, passed_mask, last, status = row
-    return PersonRow(nip, name, unit, position, learner_id is not None, int(passed_mask).bit_count(), last, status)
+@dataclass(frozen=True)
+class _Query:
+    """The people query and how to read its masks (packed in one column, or two)."""
+
+    select: Select
+    n_quizzes: int
+    packed: bool
+
+    def masks(self, row: Any) -> tuple[int, int]:
+        if self.packed:
+            both = row.both or 0
+            return both & full_mask(self.n_quizzes), both >> self.n_quizzes
+        return row.tried or 0, row.passed or 0
+
+    def mask_columns(self, sub: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+        """The tried and passed masks as SQL over ``sub`` (this query as a subquery)."""
+        if self.packed:
+            both = func.coalesce(sub.c.both, 0)
+            return both.op("&")(full_mask(self.n_quizzes)), both.op(">>")(self.n_quizzes)
+        return func.coalesce(sub.c.tried, 0), func.coalesce(sub.c.passed, 0)
+
+
+def _people_query(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> _Query:
+    """One row per roster entry: nip, name, unit, position, learner_id (their own learner's, else
+    NULL), conflict (1: the NIP is registered under another instansi), until, the masks, last.
+
+    Each entry meets the one learner with its NIP; only their own learner's figures are looked up,
+    so nothing of a learner registered elsewhere can reach the row."""
+    ids = [q.id for q in quizzes(uow)]
+    anyone = aliased(Learner)
+    own = anyone.instansi_id == RosterEntry.instansi_id
+    figures = person_figures(uow, anyone.id, f, ids, zone)
+    packed = figures.both is not None
+    masks = (
+        [case((own, figures.both)).label("both")]
+        if packed
+        else [case((own, figures.tried)).label("tried"), case((own, figures.passed)).label("passed")]
+    )
+    query = (
+        select(
+            RosterEntry.nip,
+            RosterEntry.name,
+            RosterEntry.unit,
+            RosterEntry.position,
+            case((own, anyone.id)).label("learner_id"),
+            case((anyone.id.is_not(None) & ~own, 1), else_=0).label("conflict"),
+            case((own, figures.cert_until)).label("until"),
+            *masks,
+            case((own, figures.last)).label("last"),
+        )
+        .select_from(RosterEntry)
+        .outerjoin(anyone, anyone.nip == RosterEntry.nip)
+        .where(*roster_where(f))
+    )
+    return _Query(query, len(ids), packed)
+
+
+def _person(q: _Query, row: Any) -> PersonRow:
+    tried, passed = q.masks(row)
+    if row.conflict:
+        status = CONFLICT
+    elif row.until is not None:
+        status = "tersertifikasi"
+    elif q.n_quizzes and passed == full_mask(q.n_quizzes):
+        status = "semua_modul_lulus"
+    elif tried:
+        status = "sedang_berjalan"
+    else:
+        status = "belum_mulai"
+    return PersonRow(
+        row.nip, row.name, row.unit, row.position, row.learner_id is not None, passed.bit_count(), row.last, status
+    )
 
 
 def people(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> Iterator[PersonRow]:
@@ -97,10 +129,11 @@ def people(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> Iterator[PersonRow]:
     A generator: the query runs on the first row asked for, in the unit of work's session at that
     moment (a streamed download reads it after the request's unit of work has committed).
     """
-    stmt = people_query(uow, f, zone).order_by(RosterEntry.unit, RosterEntry.name, RosterEntry.nip)
+    q = _people_query(uow, f, zone)
+    stmt = q.select.order_by(RosterEntry.unit, RosterEntry.name, RosterEntry.nip)
     serial_plan(uow)  # a streamed CSV reads in a new transaction, after the export's audit record
     for row in uow.session.execute(stmt.execution_options(yield_per=2000)):
-        yield _person(row)
+        yield _person(q, row)
 
 
 def not_done_page(
@@ -115,10 +148,17 @@ def not_done_page(
 ) -> tuple[list[PersonRow], int]:
     """One page of people who are not done yet (not started, in progress, or registered under another
     instansi), with the total count."""
-    sub = people_query(uow, f, zone).subquery("people")
-    not_done = ("belum_mulai", "sedang_berjalan", CONFLICT)
-    wanted = [status] if status in not_done else list(not_done)
-    where = [sub.c.status.in_(wanted)]
+    q = _people_query(uow, f, zone)
+    sub = q.select.subquery("people")
+    tried, passed = q.mask_columns(sub)
+    all_passed = passed == full_mask(q.n_quizzes) if q.n_quizzes else false()
+    mine = (sub.c.conflict == 0) & sub.c.until.is_(None)
+    wanted = {
+        "belum_mulai": mine & (tried == 0),
+        "sedang_berjalan": mine & (tried != 0) & ~all_passed,
+        CONFLICT: sub.c.conflict == 1,
+    }
+    where = [wanted[status] if status in NOT_DONE else or_(*wanted.values())]
     term = " ".join(search.split())[:100]
     if term:
         escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -128,6 +168,7 @@ def not_done_page(
             | (sub.c.nip.like(f"{digits}%") if digits.isdigit() else false())
         )
     s = uow.session
+    serial_plan(uow)
     total = s.scalar(select(func.count()).select_from(sub).where(*where)) or 0
     rows = s.execute(
         select(sub)
@@ -136,4 +177,4 @@ def not_done_page(
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    return [_person(r) for r in rows], total
+    return [_person(q, r) for r in rows], total

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Date,
+    Select,
     String,
     Subquery,
     case,
@@ -175,16 +176,17 @@ def _last_in(a: dt.datetime | None, b: dt.datetime | None) -> ColumnElement[Any]
     return case((S.last_submitted_at < b, S.last_submitted_at), else_=history)
 
 
-def certified_learners(uow: UnitOfWork, zone: ZoneInfo) -> Subquery:
+def certified_learners(uow: UnitOfWork, zone: ZoneInfo, learners: Select | None = None) -> Subquery:
     """The only place that knows about certificates: ids of learners holding one that counts
     (status valid, not expired), each once, with the last day one of theirs is valid (``until``). The
     table belongs to another part of the kit; while it does not exist, nobody is certified.
 
     Callers join this (one scan of certificates, then a hash or automatic index) rather than test
     each row with EXISTS or IN, which plan badly at national scale on one database or the other.
+    ``learners`` (a query of learner ids) narrows the scan to them: one instansi's report then reads
+    its own certificates, not the whole country's.
     """
-    insp = inspect(uow.session.connection())
-    names = {c["name"] for c in insp.get_columns("certificates")} if insp.has_table("certificates") else set()
+    names = _certificate_columns(uow)
     if "learner_id" not in names:
         nobody = select(Learner.id.label("learner_id"), null().label("until")).where(false())
         return nobody.subquery("certified")
@@ -196,6 +198,8 @@ def certified_learners(uow: UnitOfWork, zone: ZoneInfo) -> Subquery:
     if "valid_until" in names:
         where.append(cert.c.valid_until >= dt.datetime.now(zone).date())
         until = func.max(cert.c.valid_until)
+    if learners is not None:
+        where.append(cert.c.learner_id.in_(learners))
     return (
         select(cert.c.learner_id, until.label("until")).where(*where).group_by(cert.c.learner_id).subquery("certified")
     )
@@ -228,6 +232,14 @@ def roster_where(f: Filters) -> list[ColumnElement[bool]]:
     return out
 
 
+def scope(f: Filters, extra: Sequence[ColumnElement[bool]] = ()) -> Select:
+    """Ids of the learners the roster entries of ``f`` and ``extra`` can meet. For a whole instansi
+    its learners will do (callers join the roster anyway), which spares a roster lookup per person."""
+    if f.unit is None and not extra and f.instansi_id is not None:
+        return select(Learner.id).where(Learner.instansi_id == f.instansi_id)
+    return select(Learner.id).join(RosterEntry, own_learner()).where(*roster_where(f), *extra)
+
+
 def per_learner(
     f: Filters, quiz_ids: list[str], zone: ZoneInfo, *, scoped: bool = True, extra: Sequence[ColumnElement[bool]] = ()
 ) -> Subquery:
@@ -249,8 +261,7 @@ def per_learner(
     where = [S.quiz_id.in_(quiz_ids), tried]
     if scoped:
         # Only learners on this roster: a range scan of the summary per person, not the whole table.
-        on_roster = select(Learner.id).join(RosterEntry, own_learner()).where(*roster_where(f), *extra)
-        where.append(S.learner_id.in_(on_roster))
+        where.append(S.learner_id.in_(scope(f, extra)))
     return (
         select(
             S.learner_id,
@@ -264,12 +275,68 @@ def per_learner(
     )
 
 
+@dataclass(frozen=True)
+class Figures:
+    """One person's figures as correlated subqueries on a learner id column: a few index lookups
+    per person, so a report costs what its roster holds, whatever the size of the country."""
+
+    tried: ColumnElement[Any]  # mask of the quizzes with a submit in the period (NULL: none)
+    passed: ColumnElement[Any]  # mask of those passed in the period
+    # Both masks in one number, tried + (passed << n_quizzes), read in one lookup (up to 31 quizzes;
+    # above that, None).
+    both: ColumnElement[Any] | None
+    last: ColumnElement[Any]  # the last submit in the period
+    cert_until: ColumnElement[Any]  # the last day a counted certificate is valid (NULL: none)
+
+
+def person_figures(uow: UnitOfWork, learner_id: Any, f: Filters, quiz_ids: list[str], zone: ZoneInfo) -> Figures:
+    if len(quiz_ids) > 62:
+        raise Misconfigured("Laporan mendukung paling banyak 62 kuis.", code="too_many_quizzes")
+    bit = case({q: 1 << i for i, q in enumerate(quiz_ids)}, value=S.quiz_id, else_=0) if quiz_ids else literal(0)
+    a, b = period_bounds(f, zone)
+    tried = _some_in(S.first_submitted_at, S.last_submitted_at, a, b)
+    passed = _some_in(S.first_passed_at, S.last_passed_at, a, b, Attempt.passed == true())
+    mine = [S.learner_id == learner_id, S.quiz_id.in_(quiz_ids), tried]
+    shifted = case({q: 1 << (i + len(quiz_ids)) for i, q in enumerate(quiz_ids)}, value=S.quiz_id, else_=0)
+    both = func.sum(bit + case((passed, shifted), else_=0)) if quiz_ids else literal(0)
+    return Figures(
+        tried=select(func.sum(bit)).where(*mine).scalar_subquery(),
+        passed=select(func.sum(case((passed, bit), else_=0))).where(*mine).scalar_subquery(),
+        both=select(both).where(*mine).scalar_subquery() if len(quiz_ids) <= 31 else None,
+        last=select(func.max(_last_in(a, b))).where(*mine).scalar_subquery(),
+        cert_until=_certificate_until(uow, zone, learner_id),
+    )
+
+
+def _certificate_until(uow: UnitOfWork, zone: ZoneInfo, learner_id: Any) -> ColumnElement[Any]:
+    """The last day of validity of the learner's counted certificates (see ``certified_learners``)."""
+    names = _certificate_columns(uow)
+    if "learner_id" not in names:
+        return null()
+    cert = table("certificates", column("learner_id"), column("status", String), column("valid_until", Date))
+    where = [cert.c.learner_id == learner_id]
+    if "status" in names:
+        where.append(cert.c.status == "valid")
+    if "valid_until" not in names:
+        return select(literal(dt.date.max, Date)).where(*where).limit(1).scalar_subquery()
+    where.append(cert.c.valid_until >= dt.datetime.now(zone).date())
+    return select(func.max(cert.c.valid_until)).where(*where).scalar_subquery()
+
+
+def _certificate_columns(uow: UnitOfWork) -> set[str]:
+    insp = inspect(uow.session.connection())
+    return {c["name"] for c in insp.get_columns("certificates")} if insp.has_table("certificates") else set()
+
+
 def serial_plan(uow: UnitOfWork) -> None:
     """For the rest of the current transaction (PostgreSQL): no parallel plans for the per-learner
     aggregate. A parallel plan makes every worker rebuild the whole aggregate under its own hash
-    table (three times the work on two cores); the serial plan is one merge join."""
+    table (three times the work on two cores); the serial plan is one merge join. No JIT either:
+    the report queries' estimated cost makes PostgreSQL compile them, which took 0.4 s of a 0.9 s
+    instansi report (bench/report_bench.py), more than the compiled code saved."""
     if uow.dialect == "postgresql":
         uow.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+        uow.session.execute(text("SET LOCAL jit = off"))
 
 
 def full_mask(n_quizzes: int) -> int:
@@ -304,55 +371,78 @@ def count_groups(
     *,
     scoped: bool = True,
     extra: Sequence[ColumnElement[bool]] = (),
+    with_until: bool = False,
 ) -> Counts:
     """Status counts and per-quiz counts per ``group`` (a roster column: unit or instansi_id), over
     the roster entries ``f`` and ``extra`` select.
 
-    Four GROUP BY queries: roster size per group, certified people per group, active people per
-    (group, tried mask, passed mask), and conflicts per group. "Belum mulai" is what remains of the
-    roster. Learners count only through a roster entry of the instansi they registered under.
+    One GROUP BY pass over the roster entries, by (group, conflict, certified, tried mask, passed
+    mask): the groups stay few. "Belum mulai" is what remains of the roster. Learners count only
+    through a roster entry of the instansi they registered under. ``with_until``: also
+    ``cert_until`` (for the rollups).
     """
     s = uow.session
     out = Counts(quizzes(uow))
     ids = [q.id for q in out.quizzes]
     full = full_mask(len(ids))
-    on = [*roster_where(f), *extra]
-    for key, n in s.execute(select(group, func.count()).where(*on).group_by(group)):
-        out.row(key)["roster"] = n
-    cert = certified_learners(uow, zone)
-    certified_per_group = (
-        select(group, func.count(), func.min(cert.c.until))
-        .join(Learner, own_learner())
-        .join(cert, cert.c.learner_id == Learner.id)
-        .where(*on)
-        .group_by(group)
+    # One pass over the roster entries: each meets the one learner with its NIP (NIPs are unique),
+    # who is either its own (registered under the roster's instansi) or a conflict.
+    anyone = aliased(Learner)
+    own = anyone.instansi_id == RosterEntry.instansi_id
+    conflict = case((anyone.id.is_not(None) & ~own, 1), else_=0)
+    source = select(RosterEntry).outerjoin(anyone, anyone.nip == RosterEntry.nip)
+    n = len(ids)
+    if scoped:
+        # Per person: index lookups of their own summary rows and certificates.
+        figures = person_figures(uow, anyone.id, f, ids, zone)
+        masks = (
+            [case((own, figures.both))]
+            if figures.both is not None
+            else [
+                case((own, figures.tried)),
+                case((own, figures.passed)),
+            ]
+        )
+        until = case((own, figures.cert_until))
+    else:
+        # Everyone: one pass over the summary (grouped per learner) and the certificates, joined.
+        cert = certified_learners(uow, zone)
+        pl = per_learner(f, ids, zone, scoped=False)
+        masks, until = [pl.c.tried, pl.c.passed], cert.c.until
+        source = source.outerjoin(pl, (pl.c.learner_id == anyone.id) & own).outerjoin(
+            cert, (cert.c.learner_id == anyone.id) & own
+        )
+    certified = case((until.is_not(None), 1), else_=0)
+    # The last day of validity costs a second certificate lookup per person: only when asked for.
+    last_day = [func.min(until)] if with_until else []
+    query = (
+        source.with_only_columns(group, conflict, certified, *masks, func.count(), *last_day)
+        .where(*roster_where(f), *extra)
+        .group_by(group, conflict, certified, *masks)
     )
-    for key, n, until in s.execute(certified_per_group):
-        out.row(key)["tersertifikasi"] = n
-        out.cert_until[key] = until
-    pl = per_learner(f, ids, zone, scoped=scoped, extra=extra)
-    # Certified people are already counted above; summing a flag (rather than grouping by it)
-    # keeps the groups few.
-    certified_here = func.sum(case((cert.c.learner_id.is_not(None), 1), else_=0))
-    active = (
-        select(group, pl.c.tried, pl.c.passed, func.count(), certified_here)
-        .select_from(pl)
-        .join(Learner, Learner.id == pl.c.learner_id)
-        .join(RosterEntry, own_learner())
-        .outerjoin(cert, cert.c.learner_id == Learner.id)
-        .where(*on)
-        .group_by(group, pl.c.tried, pl.c.passed)
-    )
-    conflicts = select(group, func.count()).join(Learner, elsewhere(Learner)).where(*on).group_by(group)
-    for key, n in s.execute(conflicts):
-        out.row(key)[CONFLICT] = n
     serial_plan(uow)
-    for key, tried_mask, passed_mask, n, n_certified in s.execute(active):
+    for key, is_conflict, is_certified, *rest in s.execute(query):
+        if len(masks) == 1:
+            packed, count, *day = rest
+            tried_mask, passed_mask = (packed or 0) & full, (packed or 0) >> n
+        else:
+            tried_mask, passed_mask, count, *day = rest
+            tried_mask, passed_mask = tried_mask or 0, passed_mask or 0
         r = out.row(key)
-        r["semua_modul_lulus" if ids and passed_mask == full else "sedang_berjalan"] += n - (n_certified or 0)
-        for i in range(len(ids)):
-            out.tried[key][i] += n if tried_mask >> i & 1 else 0
-            out.passed[key][i] += n if passed_mask >> i & 1 else 0
+        r["roster"] += count
+        if is_conflict:
+            r[CONFLICT] += count
+            continue
+        if is_certified:
+            r["tersertifikasi"] += count
+            if day and day[0] is not None:
+                known = out.cert_until.get(key)
+                out.cert_until[key] = day[0] if known is None or day[0] < known else known
+        elif tried_mask:
+            r["semua_modul_lulus" if ids and passed_mask == full else "sedang_berjalan"] += count
+        for i in range(n):
+            out.tried[key][i] += count if tried_mask >> i & 1 else 0
+            out.passed[key][i] += count if passed_mask >> i & 1 else 0
     for r in out.rows.values():
         r["belum_mulai"] = r["roster"] - sum(r[k] for k in STATUSES if k != "belum_mulai")
     return out
@@ -403,7 +493,7 @@ def completion(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> dict[str, Any]:
         "quiz_count": len(modules),
         "totals": totals,
         "not_on_roster": _not_on_roster(uow, f),
-        "conflicts": conflicts(uow, f),
+        "conflicts": conflicts(uow, f, known=totals[CONFLICT]),
         "by_unit": [{"unit": u, **units[u]} for u in sorted(units, key=str.casefold)],
         "by_module": modules,
         "last_roster_upload": _last_upload(uow, f.instansi_id),
@@ -425,9 +515,12 @@ def module_row(quiz: Quiz, tried: int, passed: int, roster: int) -> dict[str, An
     }
 
 
-def conflicts(uow: UnitOfWork, f: Filters) -> dict[str, Any]:
+def conflicts(uow: UnitOfWork, f: Filters, *, known: int | None = None) -> dict[str, Any]:
     """Roster entries whose NIP is registered under another instansi: only what the roster itself
-    says (NIP, the roster's name, unit, position), never anything of the registered learner."""
+    says (NIP, the roster's name, unit, position), never anything of the registered learner.
+    ``known``: their number, when counted already (none: no need to look)."""
+    if known == 0:
+        return {"message": CONFLICT_MESSAGE, "rows": [], "truncated": False}
     other = aliased(Learner)
     query = (
         select(RosterEntry.nip, RosterEntry.name, RosterEntry.unit, RosterEntry.position)

@@ -119,6 +119,7 @@ def test_admin_national_page_hides_small_groups(live):
     page = web.submit("/staf/masuk", "/staf/masuk", {"username": "admin1", "password": PASSWORD})
     assert page.status_code == 200 and page.url == live.url + "/admin/laporan"  # where an admin lands
     assert "Pemerintah Kabupaten Bengkalis" in page.text
+    assert "Data per " in page.text and " WIB" in page.text  # the rollups' time (issue #19)
     assert '<abbr title="kurang dari 5 orang, disembunyikan">&lt;5</abbr>' in page.text
     assert "Pegawai lulus" not in page.text  # no names
     assert staff_web(live, "hr-bkl").get("/admin/laporan").status_code == 403

@@ -44,6 +44,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("learner_id", "quiz_id", name=op.f("pk_completion_summary")),
+        sqlite_with_rowid=False,  # SQLite: one learner's rows are one short range read
     )
     op.create_index(op.f("ix_completion_summary_changed_at"), "completion_summary", ["changed_at"], unique=False)
     op.create_table(
