@@ -91,13 +91,18 @@ def record_export(uow: UnitOfWork, actor: str, fmt: str, f: Filters, rows: int) 
 
 
 def csv_chunks(report: dict[str, Any], people: Iterable[PersonRow], zone: ZoneInfo) -> Iterator[str]:
-    """The people sheet as CSV text, about 64 KB at a time."""
+    """The people sheet as CSV text, about 64 KB at a time.
+
+    A last column "Data per" carries the figures' freshness on every row (a CSV has no other place a
+    spreadsheet or a parser would keep it: a comment line would break both)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(PEOPLE_COLUMNS)
+    as_of = data_as_of_text(report, zone)
+    writer.writerow([*PEOPLE_COLUMNS, "Data per"] if as_of else PEOPLE_COLUMNS)
     n = report["quiz_count"]
+    tail = [as_of] if as_of else []
     for p in people:
-        writer.writerow(person_cells(p, n, zone))
+        writer.writerow([*person_cells(p, n, zone), *tail])
         if buf.tell() > 65536:
             yield buf.getvalue()
             buf.seek(0)

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -438,6 +439,8 @@ def test_xlsx_and_csv_exports_match_the_json_figures_and_are_audited(live):
     assert all(isinstance(p[0], str) and len(p[0]) == 18 for p in people_rows)
     evil_row = next(p for p in people_rows if p[0] == evil)
     assert evil_row[1] == '\'=HYPERLINK("http://x","klik")'
+    freshness = next(v for v in values if v[0] == "Data per")[1]  # issue #19: the export says how fresh it is
+    assert re.fullmatch(r"\d\d-\d\d-\d{4} \d\d:\d\d WIB", freshness), freshness
 
     r = hr.get("/api/v1/reports/completion", params={"format": "csv", "unit": "Keuangan"})
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/csv")
@@ -446,6 +449,7 @@ def test_xlsx_and_csv_exports_match_the_json_figures_and_are_audited(live):
     assert len(lines) == keuangan["roster"]
     assert Counter(line["Status"] for line in lines) == Counter({labels[k]: keuangan[k] for k in labels if keuangan[k]})
     assert {line["NIP"] for line in lines} == {nips[k] for k in ("lulus", "gagal", "sertifikat", "dicabut")}
+    assert {line["Data per"] for line in lines} == {freshness}  # on every row: a CSV has nowhere else to keep it
 
     exports = live.sql("SELECT actor, target, detail FROM audit_log WHERE action = 'report_export' ORDER BY id")
     assert [(a, t) for a, t, _ in exports] == [("staff:1", "instansi:kab-bengkalis")] * 3
