@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from netralitas.cli import friendly
 from netralitas.content.loader import load_course
 from netralitas.errors import InvalidInput, NetralitasError
-from quiz_server import create_app, db, learner_lab, startup
+from quiz_server import asgi, create_app, db, learner_lab, startup
 from quiz_server.migrate import upgrade
 from quiz_server.models import Instansi, Staff
 from quiz_server.services import accounts, certificates, lifecycle, mail
@@ -99,7 +99,9 @@ def _import_instansi(uow: UnitOfWork, path: Path) -> int:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Alamat yang didengarkan.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port yang didengarkan.")
 @click.option("--workers", default=4, show_default=True, type=int, help="Jumlah worker gunicorn.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Thread per worker (1 = worker sinkron).")
+@click.option(
+    "--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Thread permintaan per worker."
+)
 @click.option("--demo", is_flag=True, help="Mode demo: muat 10 instansi contoh bila daftar instansi kosong.")
 @friendly
 def serve(host: str, port: int, workers: int, threads: int, demo: bool) -> None:
@@ -117,8 +119,10 @@ def serve(host: str, port: int, workers: int, threads: int, demo: bool) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
-            self.cfg.set("threads", threads)
+            # The asgi worker (uvloop when installed): requests run on a small thread pool through
+            # a2wsgi, live-board streams as asyncio tasks holding no thread (quiz_server/asgi.py).
+            self.cfg.set("worker_class", "asgi")
+            self.cfg.set("asgi_lifespan", "off")
             self.cfg.set("graceful_timeout", 10)
             # gunicorn's control socket lives at one path per user: two kits on one machine
             # (or a test's two servers) would fight over it. The kit needs none.
@@ -129,7 +133,7 @@ def serve(host: str, port: int, workers: int, threads: int, demo: bool) -> None:
             self.cfg.set("accesslog", os.environ.get("NETRALITAS_ACCESS_LOG"))
 
         def load(self):
-            return app
+            return asgi.Router(app, threads)
 
     click.echo(f"Server kuis: http://{host}:{port}/")
     _Gunicorn().run()

@@ -84,6 +84,9 @@ _ENV: dict[str, tuple[str, Any]] = {
     # NETRALITAS_CONTENT because it comes later.
     "NETRALITAS_BANK": ("CONTENT_PATH", str),
     "NETRALITAS_DB_POOL_SIZE": ("DB_POOL_SIZE", int),
+    # The live board's event stream: its lifetime before the page reconnects, and its read interval.
+    "NETRALITAS_WORKSHOP_STREAM_SECONDS": ("WORKSHOP_STREAM_SECONDS", float),
+    "NETRALITAS_WORKSHOP_STREAM_INTERVAL": ("WORKSHOP_STREAM_INTERVAL", float),
     "NETRALITAS_PROXY_HOPS": ("PROXY_HOPS", int),
     "NETRALITAS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", str),
     "NETRALITAS_RATE_LIMIT_LOGIN": ("RATE_LIMIT_LOGIN", lambda v: tuple(int(x) for x in v.split("/"))),

@@ -5,27 +5,28 @@ event when something changed (a trainer action, an answer, someone joining); the
 then fetches the re-rendered board. Nothing is kept in process memory, so a board on
 one worker sees answers stored by any other worker. A stream ends after a bounded
 lifetime and the browser reconnects, so no worker thread is held forever.
+
+Under `netralitas serve` the stream itself is not served here: this view authorises it, and
+``quiz_server/asgi.py`` serves it as an asyncio task that holds no thread (issue #18). The generator
+below serves it under a plain WSGI server (tests, `flask run`).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 from collections.abc import Iterator
 
-from flask import Response, current_app, jsonify, render_template
+from flask import Response, current_app, jsonify, render_template, request
 
-from quiz_server import db, web
+from quiz_server import asgi, db, web
 from quiz_server.services import workshop_state
 from quiz_server.views.staff import staff_page
 from quiz_server.views.trainer import TRAINERS, bp, links, owned_workshop
 
-HEARTBEAT_SECONDS = 10
-
-
-def _tick_json(tick: tuple) -> dict:
-    version, answered, participants, _closes = tick
-    return {"version": version, "answered": answered, "participants": participants}
+HEARTBEAT_SECONDS = asgi.HEARTBEAT_SECONDS
+_tick_json = asgi.tick_json
 
 
 @bp.get("/lokakarya/<int:workshop_id>/papan")
@@ -61,6 +62,13 @@ def stream(workshop_id: int):
     cfg = current_app.config
     lifetime = float(cfg.get("WORKSHOP_STREAM_SECONDS", 30))
     interval = float(cfg.get("WORKSHOP_STREAM_INTERVAL", 0.5))
+    secret = current_app.extensions.get("stream_secret")
+    check = request.headers.get(asgi.STREAM_HEADER)
+    if secret and check and hmac.compare_digest(check, secret):
+        # Authorised: the ASGI router (quiz_server/asgi.py) serves the stream as a task.
+        ready = jsonify({"workshop_id": workshop_id, "lifetime": lifetime, "interval": interval})
+        ready.headers[asgi.READY_HEADER.decode()] = "1"
+        return ready
     # A plain session factory: the request's unit of work ends (committed, closed) before the body
     # streams, so each read of the stream opens a short session of its own.
     sessions = db.handles(current_app).reader

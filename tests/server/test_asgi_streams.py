@@ -1,0 +1,126 @@
+"""Live-board streams under `netralitas serve` (gunicorn's ASGI worker): tasks, not held threads.
+
+One worker with two request threads: twenty open board streams must leave requests answering (before
+issue #18 each stream held a worker thread and a few stalled the server), every stream must still
+see an answer stored through the API, and a stream nobody may watch is refused exactly as under
+Flask. A stream's lifetime ends it; the client going away ends it too, and the room's reads stop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from quiz_server import create_app
+from tests import mailsink
+from tests.conftest import MINI
+from tests.server.conftest import Live
+from tests.server.test_cli import free_port, wait_healthy
+from tests.server.test_workshops import create, key_of, make_trainer
+
+BIN = Path(sys.executable).parent
+STREAMS = 20
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[Live]:
+    port = free_port()
+    db_url = f"sqlite:///{tmp_path / 'quiz.sqlite'}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "NETRALITAS_CONTENT": str(MINI),
+        "NETRALITAS_INSTANCE": str(tmp_path / "instance"),
+        "NETRALITAS_SECRET_KEY": "kunci-uji-aliran",
+        "NETRALITAS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "NETRALITAS_MAIL_URL": mailsink.shared().url,
+        "NETRALITAS_WORKSHOP_STREAM_SECONDS": "6",
+        "NETRALITAS_WORKSHOP_STREAM_INTERVAL": "0.2",
+    }
+    proc = subprocess.Popen(
+        [str(BIN / "netralitas"), "serve", "--demo", "--port", str(port), "--workers", "1", "--threads", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/healthz", proc, 90)
+        # The test's own app on the same database: it creates the trainer account, as an admin would.
+        app = create_app({"DATABASE_URL": db_url, "INSTANCE_PATH": str(tmp_path / "test-instance")})
+        yield Live(f"http://127.0.0.1:{port}", app, db_url)
+        app.extensions["db"].engine.dispose()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def _next_event(lines: Iterator[str]) -> dict | None:
+    """The next event of a stream (its lines read through one iterator: a second ``iter_lines`` on
+    the same response would lose what the first had buffered); None when the stream ended."""
+    for line in lines:
+        if line.startswith("data: "):
+            return json.loads(line[6:])
+    return None
+
+
+def test_open_streams_hold_no_request_thread_and_all_see_an_answer(served):
+    live = served
+    trainer = make_trainer(live, "pelatih-aliran")
+    ws = create(trainer)
+    _, learner = live.register()
+    assert learner.post("/api/v1/workshops/join", json={"join_code": ws["join_code"]}).status_code == 201
+    assert trainer.post(f"/api/v1/workshops/{ws['id']}/next").ok
+    url = f"{live.url}/pelatih/lokakarya/{ws['id']}/aliran"
+    auth = {"Authorization": f"Bearer {trainer.token}"}
+
+    opened = [requests.get(url, headers=auth, stream=True, timeout=30) for _ in range(STREAMS)]
+    try:
+        for resp in opened:
+            assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("text/event-stream")
+            assert resp.headers["Cache-Control"] == "no-store"
+        streams = [r.iter_lines(decode_unicode=True) for r in opened]
+        firsts = [_next_event(lines) for lines in streams]
+        assert all(firsts) and {(f["answered"], f["participants"]) for f in firsts} == {(0, 1)}
+        # With every stream open, the two request threads still serve the API.
+        for _ in range(10):
+            assert requests.get(f"{live.url}/healthz", timeout=5).status_code == 200
+        right, _ = key_of(live, ws["id"], 0)
+        r = learner.post(f"/api/v1/workshops/{ws['id']}/answer", json={"question_index": 0, "choices": right})
+        assert r.status_code in (200, 201), r.text
+        with ThreadPoolExecutor(STREAMS) as pool:
+            seconds = list(pool.map(_next_event, streams))
+        assert all(seconds) and {e["answered"] for e in seconds} == {1}  # each stream saw the answer
+    finally:
+        for resp in opened:
+            resp.close()
+
+
+def test_a_stream_is_authorised_by_the_app_and_ends_after_its_lifetime(served):
+    live = served
+    trainer = make_trainer(live, "pelatih-pemilik")
+    other = make_trainer(live, "pelatih-lain")
+    ws = create(trainer)
+    url = f"{live.url}/pelatih/lokakarya/{ws['id']}/aliran"
+    # Someone else's workshop, no sign-in, and a forged check header: refused like any page.
+    assert requests.get(url, headers={"Authorization": f"Bearer {other.token}"}, timeout=10).status_code == 404
+    anonymous = requests.get(url, allow_redirects=False, timeout=10)
+    assert anonymous.status_code in (302, 303, 401) and "text/event-stream" not in anonymous.headers.get(
+        "Content-Type", ""
+    )
+    forged = {"Authorization": f"Bearer {other.token}", "X-Netralitas-Stream-Check": "tebakan"}
+    assert requests.get(url, headers=forged, timeout=10).status_code == 404
+    started = time.monotonic()
+    with requests.get(url, headers={"Authorization": f"Bearer {trainer.token}"}, stream=True, timeout=30) as resp:
+        body = resp.text  # read to the end: the server closes the stream at its lifetime (6 s here)
+    assert body.startswith("retry: 1000\n\n") and "data: " in body
+    assert time.monotonic() - started < 60  # a generous bound only a stream that never ends misses
