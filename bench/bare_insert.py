@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 
+from a2wsgi import WSGIMiddleware
 from flask import Flask, jsonify
 
 DB = os.environ.get("BENCH_INSERT_DB", "bare_insert.sqlite")
@@ -46,3 +47,7 @@ def insert():
             conn.execute("ROLLBACK")
             raise
     return jsonify({"ok": True, "id": cur.lastrowid})
+
+
+# Served as the kit is (`netralitas serve`): gunicorn's asgi worker, Flask on a2wsgi's thread pool.
+asgi = WSGIMiddleware(app, workers=int(os.environ.get("BENCH_THREADS", "4")))

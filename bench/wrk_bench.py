@@ -4,8 +4,9 @@ Run: .venv/bin/python bench/wrk_bench.py [--quick] [--seconds 10] [--rounds 3] [
      [--capacity 250]
 
 Needs wrk (Debian's package: `apt-get install -y wrk`; `make bench` installs it when missing).
-Every target is started fresh, one at a time, in interleaved rounds, all with the gunicorn flags of
-`netralitas serve` (2 workers, BENCH_THREADS threads, 4 by default):
+Every target is started fresh, one at a time, in interleaved rounds, all served as
+`netralitas serve` serves the kit (gunicorn's asgi worker, 2 workers, Flask on a2wsgi's pool of
+BENCH_THREADS threads, 4 by default):
 
 - bare Flask returning small JSON (bench/bare_noop.py),
 - bare Flask doing one durable SQLite insert, WAL, synchronous=FULL, one writer per process as in
@@ -99,8 +100,8 @@ def process(cmd: list[str], env: dict[str, str], url: str, probe: str) -> Iterat
 def bare(module: str, folder: Path) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [str(BIN / "gunicorn"), *gunicorn_flags(), "--worker-class", "gthread" if THREADS > 1 else "sync"]
-    cmd += ["--graceful-timeout", "10", "--no-control-socket", "--bind", f"127.0.0.1:{port}", f"bench.{module}:app"]
+    cmd = [str(BIN / "gunicorn"), "--workers", str(WORKERS), "--worker-class", "asgi", "--asgi-lifespan", "off"]
+    cmd += ["--graceful-timeout", "10", "--no-control-socket", "--bind", f"127.0.0.1:{port}", f"bench.{module}:asgi"]
     env = {**os.environ, "BENCH_INSERT_DB": str(folder / "bare_insert.sqlite")}
     with process(cmd, env, url, "/"):
         yield url

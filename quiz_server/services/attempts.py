@@ -2,7 +2,9 @@
 
 A learner never sees a content question id: each drawn question gets an opaque id of its own per
 attempt (``draw[i]["id"]``), as each shown choice does (``draw[i]["choices"]``). Stored answers and
-feedback keep content ids (item analysis and workshop reports read them); results are shown through
+grades (``feedback``: per drawn question its content id and whether it was right) keep content ids
+(item analysis and workshop reports read them); the feedback a learner reads is rendered from the
+content snapshot at read time (:func:`feedback_of`); results are shown through
 :mod:`quiz_server.services.review`, which applies the course's review options at read time.
 """
 
@@ -222,31 +224,55 @@ def _normalise(attempt: Attempt, answers: dict[str, list[str]]) -> dict[str, lis
 def _score(
     uow: UnitOfWork, attempt: Attempt, answers: dict[str, list[str]]
 ) -> tuple[float, float, list[dict[str, Any]]]:
+    """Score, maximum and the grade of each drawn question in draw order: ``{"question_id", "correct"}``.
+
+    The grade is all an attempt stores (issue #18): the learner-facing feedback (choices, key,
+    explanation, rules) is rendered from the content snapshot when it is read (:func:`feedback_of`),
+    not copied into every attempt."""
     questions = _questions_for(uow, attempt)
-    rules = catalog.snapshot(uow).rules
     total = maximum = 0.0
-    feedback = []
+    grades = []
     for entry in attempt.draw:
         q = questions[entry["q"]]
         res = scoring.score(q, answers.get(q.id, []))
         total += res.points
         maximum += res.max_points
-        # The full record, kept on the server: review.public_feedback decides what a learner sees.
-        # Choice lists follow the order the learner was shown (documented in docs/api.md), so a client
-        # or test can compare them as they are.
+        grades.append({"question_id": q.id, "correct": res.correct})
+    return total, maximum, grades
+
+
+def feedback_of(
+    uow: UnitOfWork, attempt: Attempt, grades: list[dict[str, Any]], answers: dict[str, list[str]] | None = None
+) -> list[dict[str, Any]]:
+    """The full feedback record of a submitted attempt, kept on the server (review.public_feedback
+    decides what a learner sees): per drawn question its grade, the learner's and the keyed shown
+    choices, the explanation and the cited rules, rendered from the content snapshot.
+
+    Attempts submitted before issue #18 stored the whole record: such entries are returned as they
+    were stored. Choice lists follow the order the learner was shown (docs/api.md)."""
+    snap = catalog.snapshot(uow)
+    drawn = {e["q"]: e for e in attempt.draw}
+    answers = (attempt.answers or {}) if answers is None else answers
+    out = []
+    for g in grades:
+        if "explanation" in g:  # stored whole, before issue #18
+            out.append(g)
+            continue
+        q = snap.questions[g["question_id"]]
+        entry = drawn[q.id]
         chosen = set(answers.get(q.id, []))
         keyed = {c["id"] for c in q.choices if c["correct"]}
-        feedback.append(
+        out.append(
             {
                 "question_id": q.id,
-                "correct": res.correct,
+                "correct": g["correct"],
                 "your_choices": [shown for shown, cid in entry["choices"] if cid in chosen],
                 "correct_choices": [shown for shown, cid in entry["choices"] if cid in keyed],
                 "explanation": q.explanation,
-                "rules": [{"id": r, "citation": rules[r].citation if r in rules else r} for r in q.rules],
+                "rules": [{"id": r, "citation": snap.rules[r].citation if r in snap.rules else r} for r in q.rules],
             }
         )
-    return total, maximum, feedback
+    return out
 
 
 def _standing(uow: UnitOfWork, attempt: Attempt, grace_seconds: int) -> review.Standing:
@@ -281,8 +307,10 @@ def _public_result(
     stored: tuple[float | None, float | None, float | None, bool | None, list[dict[str, Any]]],
     policy: Review,
     grace_seconds: int,
+    answers: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    score, maximum, percent, passed, feedback = stored
+    score, maximum, percent, passed, grades = stored
+    feedback = feedback_of(uow, attempt, grades, answers)
     where = _standing(uow, attempt, grace_seconds)
     items = review.public_feedback(feedback, {e["q"]: public_id(e) for e in attempt.draw}, policy, where)
     return {
@@ -350,7 +378,8 @@ def submit(
         )
         certification.after_submit(uow, settings, learner_id, passed=passed)  # the rule may now hold: issue here
         # Read in the write transaction, so this submit already counts towards passed / closed.
-        return _public_result(uow, attempt, (score, maximum, percent, passed, feedback), policy, grace_seconds)
+        stored = (score, maximum, percent, passed, feedback)
+        return _public_result(uow, attempt, stored, policy, grace_seconds, normalised)
     # A concurrent submit of the same attempt won; answer as a repeat of it.
     return _already(uow, s.get(Attempt, attempt_id, populate_existing=True), normalised, policy, grace_seconds)
 

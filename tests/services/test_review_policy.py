@@ -211,6 +211,28 @@ def test_stored_feedback_keeps_content_ids_and_the_full_record(uow, make):
     started = make.attempt(learner)
     attempts.submit(uow, learner.id, started["id"], {}, settings=make.settings)
     uow.commit()
-    stored_feedback = uow.session.scalar(select(Attempt.feedback).where(Attempt.id == started["id"]))
-    assert {f["question_id"] for f in stored_feedback} <= set(catalog.snapshot(uow).questions)
-    assert all(f["correct_choices"] and f["explanation"] for f in stored_feedback)  # server side only
+    stored = uow.session.scalar(select(Attempt.feedback).where(Attempt.id == started["id"]))
+    assert {f["question_id"] for f in stored} <= set(catalog.snapshot(uow).questions)
+    # Issue #18: an attempt stores its grades only; the full record is rendered from the snapshot.
+    assert all(set(f) == {"question_id", "correct"} for f in stored)
+    attempt = uow.session.get(Attempt, started["id"])
+    full = attempts.feedback_of(uow, attempt, stored)
+    assert [f["question_id"] for f in full] == [f["question_id"] for f in stored]
+    assert all(f["correct_choices"] and f["explanation"] for f in full)  # server side only
+
+
+def test_an_attempt_stored_with_the_whole_feedback_reads_the_same(uow, make):
+    """Attempts submitted before issue #18 kept the whole feedback record: they read as before."""
+    learner = make.learner()
+    started = make.attempt(learner)
+    attempts.submit(uow, learner.id, started["id"], {}, settings=make.settings)
+    uow.commit()
+    new_style = attempts.get_open(uow, learner.id, started["id"])["result"]
+    attempt = uow.session.get(Attempt, started["id"])
+    whole = attempts.feedback_of(uow, attempt, attempt.feedback)
+    s = uow.write()
+    s.execute(update(Attempt).where(Attempt.id == started["id"]).values(feedback=whole))
+    uow.commit()
+    uow.session.expire_all()
+    assert all("explanation" in f for f in uow.session.get(Attempt, started["id"]).feedback)
+    assert attempts.get_open(uow, learner.id, started["id"])["result"] == new_style
