@@ -22,6 +22,7 @@ def _policy() -> Review:
     body=StartAttempt,
     optional_body=True,
     idempotent=True,
+    secret_reply=False,  # an attempt and a result hold no token: the idempotency record is stored plain
     responses={201: "Percobaan", 404: "quiz_not_found", 409: "attempt_limit_reached", 429: "server_busy"},
 )
 def start_attempt(call: Call, quiz_id: str):
@@ -51,6 +52,7 @@ def get_attempt(call: Call, attempt_id: str):
     roles=("learner",),
     body=SubmitAttempt,
     idempotent=True,
+    secret_reply=False,
     responses={
         200: "Hasil",
         404: "not_found",

@@ -5,6 +5,9 @@
               responses={201: "Percobaan", 409: "attempt_limit_reached"})
     def start_attempt(call: Call, quiz_id: str): ...
 
+``secret_reply=False`` tells the idempotency record that this route's replies never hold a secret
+(a token), so they are stored unencrypted (api/idempotency.py).
+
 The view receives a :class:`Call` (the request's unit of work, the caller, the parsed body and the
 settings) and returns a Flask response value. It never commits: :mod:`quiz_server.web` commits the
 unit of work once the view answers below 400 (with the idempotency record, when there is one).
@@ -66,6 +69,7 @@ def endpoint(
     body: type[BaseModel] | None = None,
     optional_body: bool = False,
     idempotent: bool = False,
+    secret_reply: bool = True,
     responses: dict[int, str] | None = None,
     documented: bool = True,
 ) -> Callable:
@@ -90,7 +94,7 @@ def endpoint(
                 parsed = body()
             call = Call(web.uow(), who, parsed, web.settings())
             if idempotent:
-                return idempotency.guarded(call, lambda: view(call, **kwargs))
+                return idempotency.guarded(call, lambda: view(call, **kwargs), secret_reply=secret_reply)
             return view(call, **kwargs)
 
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=inner, methods=[method])

@@ -3,6 +3,11 @@
 A retry with the same key and body replays the first response and creates nothing; the same key
 with another body is refused. The record is written in the same transaction as the change it
 protects, so a crash can never leave a change without its record (or the reverse).
+
+A stored reply is encrypted when it may hold a secret (a fresh bearer token: registration, login);
+routes whose replies never do (attempt start and submit: ``endpoint(..., secret_reply=False)``)
+store it as it is, which costs no encryption on the hot path. A Fernet token always begins with
+``gAAAA`` and a JSON reply with ``{``, so both kinds replay from the same table.
 """
 
 from __future__ import annotations
@@ -44,14 +49,17 @@ def _request_hash() -> str:
 def _replay(rec: IdempotencyRecord, digest: str) -> Response:
     if rec.request_hash != digest:
         raise IdempotencyKeyReused()
-    resp = make_response(_cipher().decrypt(rec.body.encode()), rec.status)
+    stored = rec.body.encode()
+    resp = make_response(_cipher().decrypt(stored) if stored.startswith(b"gAAAA") else stored, rec.status)
     resp.mimetype = "application/json"
     resp.headers["Idempotent-Replayed"] = "true"
     return resp
 
 
-def guarded(call: Call, produce: Callable[[], object]) -> Response:
-    """Run ``produce`` (the view) at most once per (caller, key); add the record to the unit of work."""
+def guarded(call: Call, produce: Callable[[], object], *, secret_reply: bool = True) -> Response:
+    """Run ``produce`` (the view) at most once per (caller, key); add the record to the unit of work.
+
+    ``secret_reply=False``: the reply never holds a secret, so it is stored unencrypted."""
     key = request.headers.get(HEADER)
     if not key:
         return make_response(produce())
@@ -67,7 +75,7 @@ def guarded(call: Call, produce: Callable[[], object]) -> Response:
         return resp  # refusals are not recorded: the same key may be retried after fixing the input
     s = call.uow.write()
     try:
-        s.add(_record(principal, key, digest, resp))
+        s.add(_record(principal, key, digest, resp, encrypt=secret_reply))
         s.flush()
     except IntegrityError:
         # Lost a race with the same key: the twin's change and record are committed; ours is not.
@@ -86,6 +94,7 @@ def _cipher() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"idempotency:" + secret).digest()))
 
 
-def _record(principal: str, key: str, digest: str, resp: Response) -> IdempotencyRecord:
-    body = _cipher().encrypt(resp.get_data()).decode()
+def _record(principal: str, key: str, digest: str, resp: Response, *, encrypt: bool) -> IdempotencyRecord:
+    data = resp.get_data()
+    body = _cipher().encrypt(data).decode() if encrypt or not data.startswith(b"{") else data.decode()
     return IdempotencyRecord(principal=principal, key=key, request_hash=digest, status=resp.status_code, body=body)

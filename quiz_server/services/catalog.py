@@ -1,14 +1,16 @@
 """A per-process read cache of the course content (quizzes, questions with keys, rules).
 
 Content changes only through ``netralitas content load``, which adds a row to
-``content_versions``; every unit of work reads the newest row's checksum once (one indexed
-read) and the process's cache is rebuilt when it changed, so all processes see new
-content on their next request.
+``content_versions``. A process reads the newest row's checksum (one indexed read) at most once
+per ``CHECK_SECONDS`` (issue #18: not on every request of the hot path) and rebuilds its cache when
+it changed, so every process sees new content within a second; a load made in this process is seen
+at once (``content.load`` resets the check).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -27,6 +29,14 @@ class Snapshot:
 
 
 _lock = threading.Lock()
+CHECK_SECONDS = 1.0
+_CHECKED = "catalog_checked_at"  # in DbHandles.shared: when this process last read the version
+
+
+def recheck(uow: UnitOfWork) -> None:
+    """Read the content version again on the next snapshot (after a load in this process)."""
+    uow.handles.shared.pop(_CHECKED, None)
+    uow.memo.pop("catalog", None)
 
 
 def _load(uow: UnitOfWork, version: str | None) -> Snapshot:
@@ -48,10 +58,17 @@ def _load(uow: UnitOfWork, version: str | None) -> Snapshot:
 def snapshot(uow: UnitOfWork) -> Snapshot:
     if "catalog" in uow.memo:
         return uow.memo["catalog"]
+    shared = uow.handles.shared
+    now = time.monotonic()
+    current = shared.get("catalog")
+    if current is not None and now - shared.get(_CHECKED, float("-inf")) < CHECK_SECONDS:
+        uow.memo["catalog"] = current
+        return current
     version = uow.session.scalar(select(ContentVersion.checksum).order_by(ContentVersion.id.desc()).limit(1))
     with _lock:
-        current = uow.handles.shared.get("catalog")
+        current = shared.get("catalog")
         if current is None or current.version != version:
-            current = uow.handles.shared["catalog"] = _load(uow, version)
+            current = shared["catalog"] = _load(uow, version)
+        shared[_CHECKED] = now
     uow.memo["catalog"] = current
     return current

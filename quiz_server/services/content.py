@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from netralitas.content.models import LoadedCourse
 from quiz_server.models import ContentVersion, Question, Quiz, Rule
+from quiz_server.services import catalog
 from quiz_server.uow import UnitOfWork
 
 
@@ -64,6 +65,7 @@ def load(uow: UnitOfWork, course: LoadedCourse) -> ContentVersion | None:
         legal_state_date=course.course.legal_state_date.isoformat(),
     )
     s.add(version)
+    catalog.recheck(uow)  # this process sees the new content on its next snapshot
     return version
 
 

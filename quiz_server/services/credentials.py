@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -92,22 +93,53 @@ def issue_token(
 
 def revoke_token(s: Session, raw: str) -> None:
     s.execute(delete(Token).where(Token.token_hash == token_digest(raw)))
+    forget_principals()
+
+
+# Learners' bearer tokens are looked up on every API call (the attempt hot path, issue #18): a
+# lookup is kept in this process for CACHE_SECONDS. Anything in this process that revokes a token or
+# changes a learner's account clears the cache (forget_principals); a revocation made by another
+# process takes effect here within CACHE_SECONDS. Staff tokens and web sessions are never cached, so
+# disabling a staff account or signing out of a page is immediate everywhere.
+CACHE_SECONDS = 1.0
+_CACHE_MAX = 20_000
+_cache: dict[str, tuple[float, dt.datetime, Principal]] = {}
+
+
+def forget_principals() -> None:
+    """Drop every cached token lookup of this process."""
+    _cache.clear()
 
 
 def principal_for(s: Session, raw: str, kind: str) -> Principal | None:
-    """One query: the token with its learner or staff account."""
+    """The caller a token stands for: one query (the token with its learner or staff account), or
+    for a learner's bearer token a lookup of the last CACHE_SECONDS."""
+    digest = token_digest(raw)
+    if kind == "api":
+        hit = _cache.get(digest)
+        if hit is not None and hit[0] > time.monotonic() and hit[1] >= utcnow():
+            return hit[2]
+    who, expires_at = _lookup(s, digest, kind)
+    if who is not None and kind == "api" and who.kind == "learner":
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        _cache[digest] = (time.monotonic() + CACHE_SECONDS, expires_at, who)
+    return who
+
+
+def _lookup(s: Session, digest: str, kind: str) -> tuple[Principal | None, dt.datetime | None]:
     row = s.execute(
         select(Token.expires_at, Learner, Staff)
         .outerjoin(Learner, Learner.id == Token.learner_id)
         .outerjoin(Staff, Staff.id == Token.staff_id)
-        .where(Token.token_hash == token_digest(raw), Token.kind == kind)
+        .where(Token.token_hash == digest, Token.kind == kind)
     ).first()
     if row is None or row.expires_at < utcnow():
-        return None
+        return None, None
     if row.Learner is not None:
         learner = row.Learner
-        return Principal("learner", learner.id, "learner", learner.instansi_id, learner.name)
+        return Principal("learner", learner.id, "learner", learner.instansi_id, learner.name), row.expires_at
     staff = row.Staff
     if staff is None or staff.disabled_at is not None:  # disabled: refused at once, whatever it holds
-        return None
-    return Principal("staff", staff.id, staff.role, staff.instansi_id, staff.username)
+        return None, None
+    return Principal("staff", staff.id, staff.role, staff.instansi_id, staff.username), row.expires_at

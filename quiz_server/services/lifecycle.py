@@ -18,7 +18,14 @@ from netralitas.errors import Conflict, InvalidInput, NotFound
 from quiz_server.models import AttemptGrant, Learner, PasswordReset, Staff, Token
 from quiz_server.models.base import utcnow
 from quiz_server.services import audit, catalog
-from quiz_server.services.credentials import Principal, hash_password, issue_token, token_digest, verify_password
+from quiz_server.services.credentials import (
+    Principal,
+    forget_principals,
+    hash_password,
+    issue_token,
+    token_digest,
+    verify_password,
+)
 from quiz_server.services.errors import LearnerNotFound, QuizNotFound
 from quiz_server.services.passwords import learner_password_problem, staff_password_problem
 from quiz_server.uow import UnitOfWork
@@ -56,7 +63,9 @@ def _revoke_all(uow: UnitOfWork, field: str, account_id: int, *, keep: str | Non
     query = delete(Token).where(getattr(Token, field) == account_id)
     if keep:
         query = query.where(Token.token_hash != token_digest(keep))
-    return uow.write().execute(query).rowcount
+    revoked = uow.write().execute(query).rowcount
+    forget_principals()  # this process's cached token lookups (services/credentials.py)
+    return revoked
 
 
 # -- password change (signed in) ------------------------------------------------------------------

@@ -24,6 +24,7 @@ from quiz_server.config import Settings
 from quiz_server.models import Attempt, AuditEvent, Learner, Participant, RateBucket
 from quiz_server.models.base import Base, utcnow
 from quiz_server.services import audit, ratelimit, summary
+from quiz_server.services.credentials import forget_principals
 from quiz_server.services.errors import LearnerNotFound
 from quiz_server.uow import UnitOfWork
 
@@ -220,6 +221,7 @@ def erase(uow: UnitOfWork, nip: str, actor: str) -> dict[str, int]:
     summary.mark_learner(s.connection(), learner.id)
     summary.mark_nip(s.connection(), learner.nip)
     s.execute(update(Learner).where(Learner.id == learner.id).values({k: f(learner) for k, f in ANONYMISED.items()}))
+    forget_principals()  # no cached token lookup of this process still names them (services/credentials.py)
     audit.record(uow, actor, "personal_data_erase", me, **counts)
     return counts
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
+from quiz_server.db import normalise_url
+from quiz_server.services.credentials import token_digest
 from tests.server.conftest import next_nip, start_live
 from tests.server.test_api_flow import start
 
@@ -203,3 +207,23 @@ def test_a_retried_login_keeps_no_offline_checkable_digest_of_its_password(live)
     plain = hashlib.sha256(b"POST /api/v1/auth/token\n" + canonical).hexdigest()
     assert stored != plain
     assert body["password"] not in stored
+
+
+def test_a_revoked_token_stops_working_at_once_here_and_soon_when_revoked_elsewhere(live):
+    """Learners' token lookups are cached for about a second (issue #18). A logout through this
+    server takes effect on the next request; a token deleted by someone else (another app server,
+    or an admin at the database) takes effect once the cached lookup expires."""
+    _, api = live.register()
+    assert api.get("/api/v1/me/progress").status_code == 200
+    assert api.http.delete(f"{api.base}/api/v1/auth/token", headers=api._headers(None), timeout=30).status_code == 204
+    assert api.get("/api/v1/me/progress").status_code == 401  # the next request, no waiting
+    _, other = live.register()
+    assert other.get("/api/v1/me/progress").status_code == 200  # cached now
+    engine = create_engine(normalise_url(live.db_url))
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM tokens WHERE token_hash = :h"), {"h": token_digest(other.token)})
+    engine.dispose()
+    deadline = time.monotonic() + 10  # the cache holds a lookup for 1 s; 10 s is generous
+    while other.get("/api/v1/me/progress").status_code != 401:
+        assert time.monotonic() < deadline, "a token deleted in the database still works after 10 s"
+        time.sleep(0.05)  # polling interval, bounded by the deadline above
