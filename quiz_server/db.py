@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 from quiz_server import filemodes
-from quiz_server.uow import DbHandles, UnitOfWork
+from quiz_server.uow import DbHandles, UnitOfWork, WriteLock
 
 
 def normalise_url(url: str) -> str:
@@ -87,12 +86,18 @@ def init_app(app: Flask) -> None:
     app.extensions["db"] = handles_for(eng)
 
 
+def _lock_file(eng: Engine) -> Path | None:
+    """The file whose ``flock`` orders SQLite writers across processes: beside the database."""
+    files = sqlite_files(eng.url.render_as_string(hide_password=False))
+    return files[0].with_name(files[0].name + "-writelock") if files else None
+
+
 def handles_for(eng: Engine) -> DbHandles:
     return DbHandles(
         engine=eng,
         reader=sessionmaker(eng, expire_on_commit=False),
         writer=sessionmaker(eng.execution_options(write=True), expire_on_commit=False),
-        write_lock=threading.Lock() if eng.dialect.name == "sqlite" else None,
+        write_lock=WriteLock(_lock_file(eng)) if eng.dialect.name == "sqlite" else None,
     )
 
 

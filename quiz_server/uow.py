@@ -11,18 +11,62 @@ without committing, a rollback::
 
 Reads and writes use separate sessions so that slow work (password hashing, scoring) happens before
 the write transaction opens: on SQLite a write takes the database's single write lock up front
-(``BEGIN IMMEDIATE``) and this process's threads queue on a thread lock instead of SQLite's sleeping
-busy handler. Keep the span between :meth:`write` and the commit short.
+(``BEGIN IMMEDIATE``), after :class:`WriteLock`: this process's threads queue on a thread lock and
+the processes on an ``flock`` of a file beside the database, instead of in SQLite's busy handler,
+whose sleeping back-off made the slowest writes wait hundreds of milliseconds (issue #18). Keep
+the span between :meth:`write` and the commit short.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+
+class WriteLock:
+    """One SQLite writer at a time: threads queue on a thread lock, processes on an exclusive
+    ``flock`` of ``path`` (None: this process only, e.g. an in-memory database).
+
+    The kernel queues ``flock`` waiters and releases a lock whose holder died, so a crashed worker
+    never leaves the database locked. Each process opens the file itself: a descriptor inherited
+    through ``fork`` would share one lock between parent and child."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._thread = threading.Lock()
+        self._fd: int | None = None
+        self._pid: int | None = None
+
+    def _file(self) -> int:
+        if self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        assert self._fd is not None
+        return self._fd
+
+    def acquire(self) -> None:
+        self._thread.acquire()
+        if self.path is None:
+            return
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX)
+        except BaseException:
+            self._thread.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self.path is not None and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread.release()
 
 
 @dataclass
@@ -32,7 +76,7 @@ class DbHandles:
     engine: Engine
     reader: sessionmaker
     writer: sessionmaker
-    write_lock: threading.Lock | None  # SQLite only: one writer per process at a time
+    write_lock: WriteLock | None  # SQLite only: one writer at a time, across processes
     shared: dict[str, Any] = field(default_factory=dict)  # per-process caches (content snapshot)
 
 
