@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -99,6 +99,12 @@ class UnitOfWork:
         if self._reader is None:
             self._reader = self.handles.reader()
         return self._reader
+
+    @property
+    def conn(self) -> Connection:
+        """The reading session's connection, for Core statements on the hot path (issue #18): the
+        same transaction as :attr:`session`, without the ORM's per-statement machinery."""
+        return self.session.connection()
 
     @property
     def dialect(self) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet
 from flask import Response, current_app, make_response, request
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from netralitas.errors import InvalidInput
@@ -46,7 +47,7 @@ def _request_hash() -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-def _replay(rec: IdempotencyRecord, digest: str) -> Response:
+def _replay(rec: Row, digest: str) -> Response:
     if rec.request_hash != digest:
         raise IdempotencyKeyReused()
     stored = rec.body.encode()
@@ -67,24 +68,35 @@ def guarded(call: Call, produce: Callable[[], object], *, secret_reply: bool = T
         raise InvalidInput("Idempotency-Key terlalu panjang (maks. 200 karakter).", code="invalid_idempotency_key")
     principal = call.who.key if call.who else "anonymous"
     digest = _request_hash()
-    rec = call.uow.session.get(IdempotencyRecord, (principal, key))
+    rec = _find(call.uow.conn, principal, key)
     if rec is not None:
         return _replay(rec, digest)
     resp = make_response(produce())
     if resp.status_code >= 300:
         return resp  # refusals are not recorded: the same key may be retried after fixing the input
-    s = call.uow.write()
+    conn = call.uow.write().connection()
     try:
-        s.add(_record(principal, key, digest, resp, encrypt=secret_reply))
-        s.flush()
+        conn.execute(_INSERT, _record(principal, key, digest, resp, encrypt=secret_reply))
     except IntegrityError:
         # Lost a race with the same key: the twin's change and record are committed; ours is not.
         call.uow.rollback()
-        rec = call.uow.session.get(IdempotencyRecord, (principal, key), populate_existing=True)
+        rec = _find(call.uow.conn, principal, key)
         if rec is None:
             raise
         return _replay(rec, digest)
     return resp
+
+
+_T = IdempotencyRecord.__table__
+_INSERT = _T.insert()
+_FIND = select(_T.c.request_hash, _T.c.status, _T.c.body).where(
+    _T.c.principal == bindparam("principal"), _T.c.key == bindparam("key")
+)
+
+
+def _find(conn: Connection, principal: str, key: str) -> Row | None:
+    """The stored record (request_hash, status, body), by a Core statement compiled once."""
+    return conn.execute(_FIND, {"principal": principal, "key": key}).first()
 
 
 def _cipher() -> Fernet:
@@ -94,7 +106,7 @@ def _cipher() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"idempotency:" + secret).digest()))
 
 
-def _record(principal: str, key: str, digest: str, resp: Response, *, encrypt: bool) -> IdempotencyRecord:
+def _record(principal: str, key: str, digest: str, resp: Response, *, encrypt: bool) -> dict[str, object]:
     data = resp.get_data()
     body = _cipher().encrypt(data).decode() if encrypt or not data.startswith(b"{") else data.decode()
-    return IdempotencyRecord(principal=principal, key=key, request_hash=digest, status=resp.status_code, body=body)
+    return {"principal": principal, "key": key, "request_hash": digest, "status": resp.status_code, "body": body}

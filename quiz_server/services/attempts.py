@@ -15,9 +15,10 @@ import functools
 import random
 import secrets
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Integer, func, select, update
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -158,17 +159,18 @@ def _questions_for(uow: UnitOfWork, attempt: Attempt) -> dict[str, Question]:
 def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | None = None) -> dict[str, Any]:
     quiz = get_quiz(uow, quiz_id)
     picked = draw_questions(list(catalog.snapshot(uow).pools.get(quiz.id, [])), quiz.questions_per_attempt)
+    draw = _with_public_ids([{"q": q.id, "choices": _shown(q)} for q in picked])
+    # Extra attempts granted are read before the write lock: a grant made meanwhile counts next time.
+    allowed = quiz.attempts_allowed + lifecycle.granted(uow, learner_id, quiz.id)  # + "kesempatan tambahan"
     s = uow.write()
     window_end = workshop_window_end(s, learner_id, quiz.id, workshop_id) if workshop_id is not None else None
-    used = s.scalar(
-        select(func.count()).select_from(Attempt).where(Attempt.learner_id == learner_id, Attempt.quiz_id == quiz.id)
-    )
-    allowed = quiz.attempts_allowed + lifecycle.granted(uow, learner_id, quiz.id)  # + "kesempatan tambahan"
+    conn = s.connection()
+    used = conn.execute(_USED, {"learner_id": learner_id, "quiz_id": quiz.id}).scalar_one()
     if used >= allowed:
         raise AttemptLimitReached(f"Batas {allowed} kali percobaan untuk kuis ini sudah habis.")
     now = utcnow()
     expires_at = now + dt.timedelta(minutes=quiz.time_limit_minutes)
-    attempt = Attempt(
+    attempt = SimpleNamespace(
         id=secrets.token_hex(16),
         learner_id=learner_id,
         quiz_id=quiz.id,
@@ -176,16 +178,43 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
         workshop_id=workshop_id,
         started_at=now,
         expires_at=min(expires_at, window_end) if window_end else expires_at,  # a workshop's window ends it
-        draw=_with_public_ids([{"q": q.id, "choices": _shown(q)} for q in picked]),
+        submitted_at=None,
+        draw=draw,
     )
     try:
-        with s.begin_nested():
-            s.add(attempt)
-    except IntegrityError:  # a concurrent start took this number (PostgreSQL)
+        conn.execute(_INSERT, vars(attempt))
+    except IntegrityError:  # a concurrent start took this number (PostgreSQL); the unit is rolled back
         raise AttemptLimitReached("Percobaan lain sedang dimulai bersamaan. Muat ulang lalu coba lagi.") from None
     audit.record(uow, f"learner:{learner_id}", "attempt_start", attempt.id, quiz_id=quiz.id)
-    summary.on_start(uow.write().connection(), learner_id=learner_id, quiz_id=quiz.id, started_at=now)
+    summary.on_start(conn, learner_id=learner_id, quiz_id=quiz.id, started_at=now)
     return public_attempt(attempt, {q.id: q for q in picked})
+
+
+# The hot path's statements (issue #18): Core, built once, so SQLAlchemy compiles each once.
+_A = Attempt.__table__
+_USED = (
+    select(func.count())
+    .select_from(_A)
+    .where(_A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id"))
+)
+_INSERT = _A.insert()
+_ATTEMPT = select(_A).where(_A.c.id == bindparam("attempt_id"))
+_SUBMIT = (
+    _A.update()
+    .where(_A.c.id == bindparam("attempt_id"), _A.c.submitted_at.is_(None))
+    .values(
+        submitted_at=bindparam("submitted_at"),
+        answers=bindparam("answers"),
+        score=bindparam("score"),
+        max_score=bindparam("max_score"),
+        percent=bindparam("percent"),
+        passed=bindparam("passed"),
+        feedback=bindparam("feedback"),
+    )
+)
+_STANDING = select(_A.c.submitted_at, _A.c.expires_at, _A.c.passed).where(
+    _A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id")
+)
 
 
 def get_open(
@@ -200,7 +229,8 @@ def get_open(
 
 
 def _own(uow: UnitOfWork, learner_id: int, attempt_id: str) -> Attempt:
-    attempt = uow.session.get(Attempt, attempt_id)
+    """The learner's own attempt, as a read-only row (its columns as attributes, like the model)."""
+    attempt = uow.conn.execute(_ATTEMPT, {"attempt_id": attempt_id}).first()
     if attempt is None or attempt.learner_id != learner_id:
         raise AttemptNotFound()
     return attempt
@@ -277,11 +307,7 @@ def feedback_of(
 
 def _standing(uow: UnitOfWork, attempt: Attempt, grace_seconds: int) -> review.Standing:
     """Whether the attempt's learner passed the quiz or has it closed, from their attempts as stored now."""
-    rows = uow.session.execute(
-        select(Attempt.submitted_at, Attempt.expires_at, Attempt.passed).where(
-            Attempt.learner_id == attempt.learner_id, Attempt.quiz_id == attempt.quiz_id
-        )
-    ).all()
+    rows = uow.conn.execute(_STANDING, {"learner_id": attempt.learner_id, "quiz_id": attempt.quiz_id}).all()
     allowed = get_quiz(uow, attempt.quiz_id).attempts_allowed + lifecycle.granted(
         uow, attempt.learner_id, attempt.quiz_id
     )
@@ -351,25 +377,15 @@ def submit(
     score, maximum, feedback = _score(uow, attempt, normalised)
     percent = round(100 * score / maximum, 1) if maximum else 0.0
     passed = percent >= quiz.pass_percent
-    s = uow.write()
+    conn = uow.write().connection()
     submitted_at = utcnow()
-    done = s.execute(
-        update(Attempt)
-        .where(Attempt.id == attempt.id, Attempt.submitted_at.is_(None))
-        .values(
-            submitted_at=submitted_at,
-            answers=normalised,
-            score=score,
-            max_score=maximum,
-            percent=percent,
-            passed=passed,
-            feedback=feedback,
-        )
-    ).rowcount
+    values = {"attempt_id": attempt.id, "submitted_at": submitted_at, "answers": normalised, "score": score}
+    values |= {"max_score": maximum, "percent": percent, "passed": passed, "feedback": feedback}
+    done = conn.execute(_SUBMIT, values).rowcount
     if done:
         audit.record(uow, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
         summary.on_submit(
-            uow.write().connection(),
+            conn,
             learner_id=learner_id,
             quiz_id=attempt.quiz_id,
             percent=percent,
@@ -381,7 +397,7 @@ def submit(
         stored = (score, maximum, percent, passed, feedback)
         return _public_result(uow, attempt, stored, policy, grace_seconds, normalised)
     # A concurrent submit of the same attempt won; answer as a repeat of it.
-    return _already(uow, s.get(Attempt, attempt_id, populate_existing=True), normalised, policy, grace_seconds)
+    return _already(uow, _own(uow, learner_id, attempt_id), normalised, policy, grace_seconds)
 
 
 def _already(

@@ -144,7 +144,7 @@ def after_submit(uow: UnitOfWork, settings: Settings, learner_id: int, *, passed
         return
     rule = course(settings)
     modules = [m.id for m in rule.modules]
-    reached = uow.session.scalar(
+    reached = uow.conn.scalar(
         select(func.count())
         .select_from(CompletionSummary)
         .where(

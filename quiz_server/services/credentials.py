@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from quiz_server.models import Learner, Staff, Token
@@ -128,18 +128,31 @@ def principal_for(s: Session, raw: str, kind: str) -> Principal | None:
 
 
 def _lookup(s: Session, digest: str, kind: str) -> tuple[Principal | None, dt.datetime | None]:
-    row = s.execute(
-        select(Token.expires_at, Learner, Staff)
-        .outerjoin(Learner, Learner.id == Token.learner_id)
-        .outerjoin(Staff, Staff.id == Token.staff_id)
-        .where(Token.token_hash == digest, Token.kind == kind)
-    ).first()
+    """One Core statement, compiled once: the token with its learner's or staff account's columns."""
+    row = s.connection().execute(_LOOKUP, {"digest": digest, "kind": kind}).first()
     if row is None or row.expires_at < utcnow():
         return None, None
-    if row.Learner is not None:
-        learner = row.Learner
-        return Principal("learner", learner.id, "learner", learner.instansi_id, learner.name), row.expires_at
-    staff = row.Staff
-    if staff is None or staff.disabled_at is not None:  # disabled: refused at once, whatever it holds
+    if row.learner_id is not None:
+        return Principal("learner", row.learner_id, "learner", row.learner_instansi, row.learner_name), row.expires_at
+    if row.staff_id is None or row.disabled_at is not None:  # disabled: refused at once, whatever it holds
         return None, None
-    return Principal("staff", staff.id, staff.role, staff.instansi_id, staff.username), row.expires_at
+    return Principal("staff", row.staff_id, row.role, row.staff_instansi, row.username), row.expires_at
+
+
+_LOOKUP = (
+    select(
+        Token.expires_at,
+        Learner.id.label("learner_id"),
+        Learner.instansi_id.label("learner_instansi"),
+        Learner.name.label("learner_name"),
+        Staff.id.label("staff_id"),
+        Staff.role,
+        Staff.instansi_id.label("staff_instansi"),
+        Staff.username,
+        Staff.disabled_at,
+    )
+    .select_from(Token)
+    .outerjoin(Learner, Learner.id == Token.learner_id)
+    .outerjoin(Staff, Staff.id == Token.staff_id)
+    .where(Token.token_hash == bindparam("digest"), Token.kind == bindparam("kind"))
+)

@@ -294,7 +294,7 @@ def grant_attempts(uow: UnitOfWork, who: Principal, nip: str, *, quiz_id: str, e
 
 def granted(uow: UnitOfWork, learner_id: int, quiz_id: str) -> int:
     """Extra attempts granted to one learner at one quiz (0 when none)."""
-    return uow.session.scalar(
+    return uow.conn.scalar(
         select(func.coalesce(func.sum(AttemptGrant.extra), 0)).where(
             AttemptGrant.learner_id == learner_id, AttemptGrant.quiz_id == quiz_id
         )
