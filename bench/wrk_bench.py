@@ -12,7 +12,9 @@ BENCH_THREADS threads, 4 by default):
 - bare Flask doing one durable SQLite insert, WAL, synchronous=FULL, one writer per process as in
   the kit (bench/bare_insert.py),
 - the kit (`netralitas serve`, SQLite) on GET /healthz, GET /api/v1/instansi (the cheapest
-  database read), attempt start and graded submit.
+  database read), attempt start and graded submit, and graded submit again with 200 live-board
+  event streams held open (a trainer's workshop board; the stream lifetime raised so they stay
+  open), to show streams hold no request thread.
 
 Start and submit walk lists written here (bench/wrk/walk.lua): each start is a learner/quiz pair
 with attempts left, each submit a fresh pre-started attempt with its own bearer token and
@@ -25,15 +27,19 @@ After each submit target the harness checks that every acknowledged submit (2xx)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import selectors
 import shutil
 import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -61,7 +67,9 @@ TARGETS = [
     ("kit GET /api/v1/instansi", "instansi"),
     ("kit attempt start", "start"),
     ("kit graded submit", "submit"),
+    ("kit graded submit, 200 board streams open", "submit-streams"),
 ]
+STREAMS = 200  # live-board event streams held open during the "submit-streams" target
 
 
 def wrk_or_exit() -> str:
@@ -174,6 +182,7 @@ def make_template(folder: Path, per_level: int, levels: int) -> tuple[Path, list
     }
     with kit(instance, env) as url:
         s = requests.Session()
+        board = _make_board(url, instance, env)
         tokens = register_learners(
             url, learner_bodies(0, 2 * n * levels), OUTBOXES[url], lambda a, **kw: post_ok(s, a, **kw), threads=4
         )
@@ -206,7 +215,63 @@ def make_template(folder: Path, per_level: int, levels: int) -> tuple[Path, list
             submits = [
                 list(pool.map(prestart, pairs(submit_tokens[k * n : (k + 1) * n])[:per_level])) for k in range(levels)
             ]
+    (instance / "board.json").write_text(json.dumps(board))
     return instance, starts, submits
+
+
+def _make_board(url: str, instance: Path, env: dict[str, str]) -> dict:
+    """A trainer account and a live workshop whose board the "submit-streams" target watches."""
+    password = "pelatih-bench-123"
+    cli_env = {**os.environ, **env, "NETRALITAS_INSTANCE": str(instance),
+               "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite", "NETRALITAS_CONTENT": str(ROOT / "content")}  # fmt: skip
+    subprocess.run(
+        [str(BIN / "netralitas"), "users", "add", "pelatih-bench", "--role", "trainer", "--password-stdin"],
+        input=password + "\n", env=cli_env, check=True, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    s = requests.Session()
+    token = post_ok(s, f"{url}/api/v1/auth/token", json={"username": "pelatih-bench", "password": password})
+    token = token.json()["token"]
+    body = {"title": "Bench", "date": "2026-12-02", "place": "Aula", "quiz_id": "m01", "mode": "live",
+            "question_count": 3}  # fmt: skip
+    ws = post_ok(s, f"{url}/api/v1/workshops", json=body, headers={"Authorization": f"Bearer {token}"}).json()
+    return {"token": token, "workshop_id": ws["workshop"]["id"]}
+
+
+@contextmanager
+def board_streams(url: str, board: dict, n: int) -> Iterator[None]:
+    """``n`` open live-board event streams (raw sockets, drained by one thread) for the block."""
+    host, port = url.removeprefix("http://").split(":")
+    request = (
+        f"GET /pelatih/lokakarya/{board['workshop_id']}/aliran HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: Bearer {board['token']}\r\nAccept: text/event-stream\r\n\r\n"
+    ).encode()
+    socks, stop = [], threading.Event()
+    for _ in range(n):
+        sock = socket.create_connection((host, int(port)), timeout=10)
+        sock.sendall(request)
+        socks.append(sock)
+    for sock in socks:  # each stream answered (its first bytes), so all are open before measuring
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200"), "a board stream was refused"
+        sock.setblocking(False)
+    sel = selectors.DefaultSelector()
+    for sock in socks:
+        sel.register(sock, selectors.EVENT_READ)
+
+    def drain() -> None:
+        while not stop.is_set():
+            for key, _ in sel.select(timeout=0.2):
+                with contextlib.suppress(BlockingIOError):
+                    key.fileobj.recv(65536)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        reader.join(timeout=5)
+        for sock in socks:
+            sock.close()
 
 
 def run_wrk(wrk: str, url: str, clients: int, seconds: int, script: str, args: list[str]) -> dict:
@@ -235,7 +300,18 @@ def measure(wrk: str, kind: str, folder: Path, template: Path, lists: dict, clie
     instance = folder / "kit"
     shutil.copytree(template, instance)
     logs = []
-    with kit(instance) as url:
+    streams = kind == "submit-streams"
+    lists = {**lists, "submit-streams": lists["submit"]}
+    # Streams end after their lifetime (30 s by default) and a browser reconnects; here they must
+    # stay open for the whole target.
+    with (
+        kit(instance, {"NETRALITAS_WORKSHOP_STREAM_SECONDS": "3600"} if streams else None) as url,
+        (
+            board_streams(url, json.loads((instance / "board.json").read_text()), STREAMS)
+            if streams
+            else contextlib.nullcontext()
+        ),
+    ):
         for k, c in enumerate(clients):
             if kind in ("healthz", "instansi"):
                 path = "/healthz" if kind == "healthz" else "/api/v1/instansi"
@@ -249,7 +325,7 @@ def measure(wrk: str, kind: str, folder: Path, template: Path, lists: dict, clie
             fig["exhausted"] += max(0, fig["sent"] - len(lists[kind][k]))
             out.append((c, fig, None))
             logs.append(log)
-    if kind == "submit":  # after the server stopped: is every acknowledged submit in the database?
+    if kind in ("submit", "submit-streams"):  # after the server stopped: is every acknowledged submit in the database?
         conn = sqlite3.connect(instance / "bench.sqlite")
         stored = {r[0] for r in conn.execute("SELECT id FROM attempts WHERE submitted_at IS NOT NULL")}
         conn.close()
@@ -293,6 +369,13 @@ def table(results: dict[tuple[str, int], list[tuple[dict, tuple | None]]], clien
                 f"{fmt_ms(p50)} | {fmt_ms(p99)} | {bad}{note} | {statistics.median(rates) / brate:.2f} | "
                 f"{p99 / bp99:.2f} |"
             )
+    rows.append("")
+    for c in clients:  # issue #18: open board streams must leave submits within 20 % of none
+        plain = statistics.median(rate(f) for f, _ in results[("submit", c)])
+        streamed = statistics.median(rate(f) for f, _ in results[("submit-streams", c)])
+        rows.append(
+            f"With {STREAMS} board streams open, submits at {c} clients: {streamed / plain:.2f} of the rate without."
+        )
     return "\n".join(rows)
 
 

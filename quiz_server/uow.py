@@ -15,6 +15,14 @@ the write transaction opens: on SQLite a write takes the database's single write
 the processes on an ``flock`` of a file beside the database, instead of in SQLite's busy handler,
 whose sleeping back-off made the slowest writes wait hundreds of milliseconds (issue #18). Keep
 the span between :meth:`write` and the commit short.
+
+The hot path (attempt start and submit, issue #18) goes further: it does every read first and
+*stages* its writes (:meth:`stage`), Core statements run only when the write transaction opens, at
+the commit (or at an earlier :meth:`write`). The lock then covers those statements and the COMMIT
+only. A staged statement that finds the data changed since the reads it came from (a twin request
+took the same attempt number, submitted the same attempt, or stored the same idempotency key
+first) raises :class:`Retry`: the owner rolls back and runs the work once more, which then sees the
+twin's result (``web._in_unit_of_work`` does this for requests).
 """
 
 from __future__ import annotations
@@ -22,12 +30,15 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from netralitas.errors import Conflict
 
 
 class WriteLock:
@@ -69,6 +80,13 @@ class WriteLock:
             self._thread.release()
 
 
+class Retry(Conflict):
+    """Raised by a staged write that lost a race: roll back and run the unit's work again."""
+
+    code = "concurrent_change"
+    message = "Data berubah bersamaan dengan permintaan ini. Silakan coba lagi."
+
+
 @dataclass
 class DbHandles:
     """What one app (or CLI process) shares between its units of work."""
@@ -88,6 +106,7 @@ class UnitOfWork:
         self._reader: Session | None = None
         self._writer: Session | None = None
         self._locked = False
+        self._staged: list[Callable[[Connection], None]] = []
 
     # -- sessions ---------------------------------------------------------------------------------
 
@@ -114,8 +133,16 @@ class UnitOfWork:
     def writing(self) -> bool:
         return self._writer is not None
 
+    def stage(self, statement: Callable[[Connection], None]) -> None:
+        """Run ``statement(connection)`` in the write transaction: when it opens (at the commit or
+        the next :meth:`write`), or now if it is open. It may raise :class:`Retry`."""
+        if self._writer is not None:
+            statement(self._writer.connection())
+        else:
+            self._staged.append(statement)
+
     def write(self) -> Session:
-        """Begin the write transaction (once) and return its session."""
+        """Begin the write transaction (once) and return its session; staged statements run first."""
         if self._writer is not None:
             return self._writer
         if self._reader is not None:
@@ -131,12 +158,17 @@ class UnitOfWork:
             self._release()
             raise
         self._writer = s
+        staged, self._staged = self._staged, []
+        for statement in staged:
+            statement(s.connection())
         return s
 
     # -- ending -----------------------------------------------------------------------------------
 
     def commit(self) -> None:
         """Commit what was written (if anything); the unit can go on reading and writing afterwards."""
+        if self._staged and self._writer is None:
+            self.write()  # runs the staged statements
         s = self._writer
         if s is None:
             return
@@ -148,6 +180,7 @@ class UnitOfWork:
             self._reader.expire_all()  # rows read before the write may have changed: read them afresh
 
     def rollback(self) -> None:
+        self._staged.clear()
         if self._writer is not None:
             try:
                 self._writer.rollback()

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from netralitas.errors import InvalidInput
 from quiz_server.models import IdempotencyRecord
 from quiz_server.services.errors import IdempotencyKeyReused
+from quiz_server.uow import Retry
 
 if TYPE_CHECKING:
     from quiz_server.api.endpoint import Call
@@ -74,16 +75,17 @@ def guarded(call: Call, produce: Callable[[], object], *, secret_reply: bool = T
     resp = make_response(produce())
     if resp.status_code >= 300:
         return resp  # refusals are not recorded: the same key may be retried after fixing the input
-    conn = call.uow.write().connection()
-    try:
-        conn.execute(_INSERT, _record(principal, key, digest, resp, encrypt=secret_reply))
-    except IntegrityError:
-        # Lost a race with the same key: the twin's change and record are committed; ours is not.
-        call.uow.rollback()
-        rec = _find(call.uow.conn, principal, key)
-        if rec is None:
-            raise
-        return _replay(rec, digest)
+    row = _record(principal, key, digest, resp, encrypt=secret_reply)
+
+    def store(conn: Connection) -> None:
+        try:
+            conn.execute(_INSERT, row)
+        except IntegrityError:
+            # Lost a race with the same key: the twin's change and record are committed, ours is
+            # not. Run again (web._in_unit_of_work): the lookup above then replays the twin's reply.
+            raise Retry() from None
+
+    call.uow.stage(store)  # written with the change it protects, in its transaction
     return resp
 
 

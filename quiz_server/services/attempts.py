@@ -18,7 +18,7 @@ from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Connection, Integer, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,7 +50,7 @@ from quiz_server.services.errors import (
     WorkshopClosed,
     WorkshopNotFound,
 )
-from quiz_server.uow import UnitOfWork
+from quiz_server.uow import Retry, UnitOfWork
 
 _rng = random.SystemRandom()
 
@@ -160,12 +160,14 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
     quiz = get_quiz(uow, quiz_id)
     picked = draw_questions(list(catalog.snapshot(uow).pools.get(quiz.id, [])), quiz.questions_per_attempt)
     draw = _with_public_ids([{"q": q.id, "choices": _shown(q)} for q in picked])
-    # Extra attempts granted are read before the write lock: a grant made meanwhile counts next time.
+    # Every read before the write lock (issue #18); the writes are staged. Two racing starts read the
+    # same count: the unique (learner, quiz, number) lets only one insert it, and the other runs
+    # again (Retry), counting the winner's attempt.
     allowed = quiz.attempts_allowed + lifecycle.granted(uow, learner_id, quiz.id)  # + "kesempatan tambahan"
-    s = uow.write()
-    window_end = workshop_window_end(s, learner_id, quiz.id, workshop_id) if workshop_id is not None else None
-    conn = s.connection()
-    used = conn.execute(_USED, {"learner_id": learner_id, "quiz_id": quiz.id}).scalar_one()
+    window_end = None
+    if workshop_id is not None:
+        window_end = workshop_window_end(uow.session, learner_id, quiz.id, workshop_id)
+    used = uow.conn.execute(_USED, {"learner_id": learner_id, "quiz_id": quiz.id}).scalar_one()
     if used >= allowed:
         raise AttemptLimitReached(f"Batas {allowed} kali percobaan untuk kuis ini sudah habis.")
     now = utcnow()
@@ -181,12 +183,17 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
         submitted_at=None,
         draw=draw,
     )
-    try:
-        conn.execute(_INSERT, vars(attempt))
-    except IntegrityError:  # a concurrent start took this number (PostgreSQL); the unit is rolled back
-        raise AttemptLimitReached("Percobaan lain sedang dimulai bersamaan. Muat ulang lalu coba lagi.") from None
+    row = vars(attempt).copy()
+
+    def insert(conn: Connection) -> None:
+        try:
+            conn.execute(_INSERT, row)
+        except IntegrityError:  # a concurrent start took this number: count again
+            raise Retry() from None
+        summary.on_start(conn, learner_id=learner_id, quiz_id=row["quiz_id"], started_at=now)
+
+    uow.stage(insert)
     audit.record(uow, f"learner:{learner_id}", "attempt_start", attempt.id, quiz_id=quiz.id)
-    summary.on_start(conn, learner_id=learner_id, quiz_id=quiz.id, started_at=now)
     return public_attempt(attempt, {q.id: q for q in picked})
 
 
@@ -212,7 +219,7 @@ _SUBMIT = (
         feedback=bindparam("feedback"),
     )
 )
-_STANDING = select(_A.c.submitted_at, _A.c.expires_at, _A.c.passed).where(
+_STANDING = select(_A.c.id, _A.c.submitted_at, _A.c.expires_at, _A.c.passed).where(
     _A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id")
 )
 
@@ -305,13 +312,17 @@ def feedback_of(
     return out
 
 
-def _standing(uow: UnitOfWork, attempt: Attempt, grace_seconds: int) -> review.Standing:
-    """Whether the attempt's learner passed the quiz or has it closed, from their attempts as stored now."""
-    rows = uow.conn.execute(_STANDING, {"learner_id": attempt.learner_id, "quiz_id": attempt.quiz_id}).all()
+def _standing(
+    uow: UnitOfWork, attempt: Attempt, grace_seconds: int, now_row: review.AttemptRow | None = None
+) -> review.Standing:
+    """Whether the attempt's learner passed the quiz or has it closed, from their attempts as stored
+    now; ``now_row``: this attempt as the submit being stored leaves it (not written yet)."""
+    found = uow.conn.execute(_STANDING, {"learner_id": attempt.learner_id, "quiz_id": attempt.quiz_id}).all()
+    rows = [now_row if now_row is not None and r.id == attempt.id else review.AttemptRow(*r[1:]) for r in found]
     allowed = get_quiz(uow, attempt.quiz_id).attempts_allowed + lifecycle.granted(
         uow, attempt.learner_id, attempt.quiz_id
     )
-    return review.standing((review.AttemptRow(*r) for r in rows), allowed, utcnow(), grace_seconds)
+    return review.standing(rows, allowed, utcnow(), grace_seconds)
 
 
 def result_of(
@@ -334,10 +345,11 @@ def _public_result(
     policy: Review,
     grace_seconds: int,
     answers: dict[str, list[str]] | None = None,
+    now_row: review.AttemptRow | None = None,
 ) -> dict[str, Any]:
     score, maximum, percent, passed, grades = stored
     feedback = feedback_of(uow, attempt, grades, answers)
-    where = _standing(uow, attempt, grace_seconds)
+    where = _standing(uow, attempt, grace_seconds, now_row)
     items = review.public_feedback(feedback, {e["q"]: public_id(e) for e in attempt.draw}, policy, where)
     return {
         "attempt_id": attempt.id,
@@ -377,13 +389,13 @@ def submit(
     score, maximum, feedback = _score(uow, attempt, normalised)
     percent = round(100 * score / maximum, 1) if maximum else 0.0
     passed = percent >= quiz.pass_percent
-    conn = uow.write().connection()
     submitted_at = utcnow()
     values = {"attempt_id": attempt.id, "submitted_at": submitted_at, "answers": normalised, "score": score}
     values |= {"max_score": maximum, "percent": percent, "passed": passed, "feedback": feedback}
-    done = conn.execute(_SUBMIT, values).rowcount
-    if done:
-        audit.record(uow, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
+
+    def store(conn: Connection) -> None:
+        if not conn.execute(_SUBMIT, values).rowcount:
+            raise Retry()  # a concurrent submit of this attempt won: run again, as a repeat of it
         summary.on_submit(
             conn,
             learner_id=learner_id,
@@ -392,12 +404,17 @@ def submit(
             passed=passed,
             submitted_at=submitted_at,
         )
-        certification.after_submit(uow, settings, learner_id, passed=passed)  # the rule may now hold: issue here
-        # Read in the write transaction, so this submit already counts towards passed / closed.
-        stored = (score, maximum, percent, passed, feedback)
-        return _public_result(uow, attempt, stored, policy, grace_seconds, normalised)
-    # A concurrent submit of the same attempt won; answer as a repeat of it.
-    return _already(uow, _own(uow, learner_id, attempt_id), normalised, policy, grace_seconds)
+
+    # Staged (issue #18): the UPDATE, the summary row and the audit row are written at the commit,
+    # so the write lock covers them and the COMMIT only.
+    uow.stage(store)
+    audit.record(uow, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
+    if passed:  # the rule may now hold: check it in the write transaction and issue here
+        uow.write()
+        certification.after_submit(uow, settings, learner_id, passed=passed)
+    now_row = review.AttemptRow(submitted_at, attempt.expires_at, passed)
+    stored = (score, maximum, percent, passed, feedback)
+    return _public_result(uow, attempt, stored, policy, grace_seconds, normalised, now_row)
 
 
 def _already(

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from quiz_server.db import normalise_url
 from quiz_server.services.credentials import token_digest
 from tests.server.conftest import next_nip, start_live
-from tests.server.test_api_flow import start
+from tests.server.test_api_flow import answers_for, start
 
 KEY_FIELDS = {"correct", "is_correct", "correct_choices", "answer", "answers", "key", "explanation", "feedback"}
 
@@ -227,3 +227,37 @@ def test_a_revoked_token_stops_working_at_once_here_and_soon_when_revoked_elsewh
     while other.get("/api/v1/me/progress").status_code != 401:
         assert time.monotonic() < deadline, "a token deleted in the database still works after 10 s"
         time.sleep(0.05)  # polling interval, bounded by the deadline above
+
+
+def test_racing_submits_of_one_attempt_store_it_once_and_all_get_its_result(live):
+    """Twenty submits of one attempt at once (half with one Idempotency-Key, half without): the
+    staged write lets one store it; every other one runs again and answers with that result."""
+    _, api = live.register()
+    attempt = start(api).json()["attempt"]
+    body = {"answers": answers_for(live, attempt)}
+    barrier = threading.Barrier(20)
+    replies: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def go(i: int) -> None:
+        s = requests.Session()
+        headers = {"Authorization": f"Bearer {api.token}"}
+        if i % 2:
+            headers["Idempotency-Key"] = "satu-kunci"
+        barrier.wait()
+        r = s.post(f"{api.base}/api/v1/attempts/{attempt['id']}/submit", json=body, headers=headers, timeout=60)
+        with lock:
+            replies.append((r.status_code, r.json()))
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {code for code, _ in replies} == {200}, replies
+    assert len({json.dumps(r["result"], sort_keys=True) for _, r in replies}) == 1  # one result for all
+    assert live.sql("SELECT count(*) FROM attempts WHERE submitted_at IS NOT NULL")[0][0] == 1
+    events = live.sql("SELECT count(*) FROM audit_log WHERE action = 'attempt_submit'")[0][0]
+    assert events == 1  # the losers' staged audit rows were rolled back with them
+    assert live.sql("SELECT submitted FROM completion_summary")[0][0] == 1
+    assert live.sql("SELECT count(*) FROM idempotency_records WHERE key = 'satu-kunci'")[0][0] == 1
