@@ -409,9 +409,8 @@ def submit(
     # so the write lock covers them and the COMMIT only.
     uow.stage(store)
     audit.record(uow, f"learner:{learner_id}", "attempt_submit", attempt.id, percent=percent)
-    if passed:  # the rule may now hold: check it in the write transaction and issue here
-        uow.write()
-        certification.after_submit(uow, settings, learner_id, passed=passed)
+    if passed:  # the rule may now hold: checked in the write transaction (after the rows above), issued there
+        uow.stage(lambda _conn: certification.after_submit(uow, settings, learner_id, passed=True))
     now_row = review.AttemptRow(submitted_at, attempt.expires_at, passed)
     stored = (score, maximum, percent, passed, feedback)
     return _public_result(uow, attempt, stored, policy, grace_seconds, normalised, now_row)
