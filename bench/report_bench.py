@@ -1,7 +1,7 @@
 """Completion reports at national scale: three sizes of civil service, a 50,000-person instansi in each.
 
 Run: .venv/bin/python bench/report_bench.py [--sizes 500000 1000000 2000000] [--big 50000]
-     [--database-url postgresql://HOST/ANY] [--repeat 2] [--json FILE] [--quick]
+     [--database-url postgresql://HOST/ANY] [--repeat 2] [--json FILE] [--quick] [--only M ...]
 
 For each size (learners nationally; default 0.5 M, 1 M and 2 M) the data goes into a fresh database
 migrated with the real schema (quiz_server.migrate.upgrade), by bulk INSERT ... SELECT statements
@@ -379,7 +379,7 @@ def _bench_size(url: str, size: int, args: argparse.Namespace, path: Path | None
         "|---|---|---|---|---|---|---|---|---|"
     )
     results = {}
-    for what in MEASUREMENTS:
+    for what in args.only or MEASUREMENTS:
         r = _best(what, url, args.repeat)
         if args.heap:
             r["py_heap_mb"] = _run(what, url, heap=True)["py_heap_mb"]
@@ -410,6 +410,7 @@ def main() -> None:
     ap.add_argument("--keep", help="SQLite: keep the files in this folder; PostgreSQL: keep the databases")
     ap.add_argument("--json", help="also write every figure to this file")
     ap.add_argument("--quick", action="store_true", help="smoke run: 20,000 learners, 2,000 in the big instansi")
+    ap.add_argument("--only", nargs="+", choices=MEASUREMENTS, help="only these measurements (default: all)")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:

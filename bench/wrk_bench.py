@@ -221,7 +221,7 @@ def make_template(folder: Path, per_level: int, levels: int) -> tuple[Path, list
 
 def _make_board(url: str, instance: Path, env: dict[str, str]) -> dict:
     """A trainer account and a live workshop whose board the "submit-streams" target watches."""
-    password = "pelatih-bench-123"
+    password = "sandi-papan-lokakarya-7"
     cli_env = {**os.environ, **env, "NETRALITAS_INSTANCE": str(instance),
                "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite", "NETRALITAS_CONTENT": str(ROOT / "content")}  # fmt: skip
     subprocess.run(

@@ -131,7 +131,7 @@ def people(uow: UnitOfWork, f: Filters, zone: ZoneInfo) -> Iterator[PersonRow]:
     """
     q = _people_query(uow, f, zone)
     stmt = q.select.order_by(RosterEntry.unit, RosterEntry.name, RosterEntry.nip)
-    serial_plan(uow)  # a streamed CSV reads in a new transaction, after the export's audit record
+    serial_plan(uow, per_person=True)  # a streamed CSV reads in a new transaction, after the export's audit
     for row in uow.session.execute(stmt.execution_options(yield_per=2000)):
         yield _person(q, row)
 
@@ -168,7 +168,7 @@ def not_done_page(
             | (sub.c.nip.like(f"{digits}%") if digits.isdigit() else false())
         )
     s = uow.session
-    serial_plan(uow)
+    serial_plan(uow, per_person=True)
     total = s.scalar(select(func.count()).select_from(sub).where(*where)) or 0
     rows = s.execute(
         select(sub)

@@ -328,15 +328,24 @@ def _certificate_columns(uow: UnitOfWork) -> set[str]:
     return {c["name"] for c in insp.get_columns("certificates")} if insp.has_table("certificates") else set()
 
 
-def serial_plan(uow: UnitOfWork) -> None:
+def serial_plan(uow: UnitOfWork, *, per_person: bool = False) -> None:
     """For the rest of the current transaction (PostgreSQL): no parallel plans for the per-learner
     aggregate. A parallel plan makes every worker rebuild the whole aggregate under its own hash
     table (three times the work on two cores); the serial plan is one merge join. No JIT either:
     the report queries' estimated cost makes PostgreSQL compile them, which took 0.4 s of a 0.9 s
-    instansi report (bench/report_bench.py), more than the compiled code saved."""
+    instansi report (bench/report_bench.py), more than the compiled code saved.
+
+    ``per_person`` (one instansi's roster, each entry meeting its learner by NIP): no hash or merge
+    join either. The planner hashed the roster and scanned every learner in the country (0.13 s
+    of a 0.6 s report at 2 M learners, growing with the country); an index lookup per roster entry
+    costs what the roster holds."""
     if uow.dialect == "postgresql":
         uow.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         uow.session.execute(text("SET LOCAL jit = off"))
+        if per_person:
+            uow.session.execute(text("SET LOCAL enable_hashjoin = off"))
+            uow.session.execute(text("SET LOCAL enable_mergejoin = off"))
+            uow.session.execute(text("SET LOCAL work_mem = '16MB'"))  # the GROUP BY's sort in memory
 
 
 def full_mask(n_quizzes: int) -> int:
@@ -420,7 +429,7 @@ def count_groups(
         .where(*roster_where(f), *extra)
         .group_by(group, conflict, certified, *masks)
     )
-    serial_plan(uow)
+    serial_plan(uow, per_person=scoped)
     for key, is_conflict, is_certified, *rest in s.execute(query):
         if len(masks) == 1:
             packed, count, *day = rest
@@ -443,6 +452,9 @@ def count_groups(
         for i in range(n):
             out.tried[key][i] += count if tried_mask >> i & 1 else 0
             out.passed[key][i] += count if passed_mask >> i & 1 else 0
+    if scoped and uow.dialect == "postgresql":  # later queries of the transaction plan freely again
+        uow.session.execute(text("SET LOCAL enable_hashjoin = on"))
+        uow.session.execute(text("SET LOCAL enable_mergejoin = on"))
     for r in out.rows.values():
         r["belum_mulai"] = r["roster"] - sum(r[k] for k in STATUSES if k != "belum_mulai")
     return out
