@@ -6,12 +6,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import socket
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
 from werkzeug.serving import make_server
 
 from netralitas.cli import main
@@ -23,6 +26,21 @@ from tests.conftest import CONTENT, MINI
 from tests.server.conftest import Live, next_nip, start_live
 
 PASSWORD = "rahasia-sekali-123"
+
+
+class IpcKernelManager(AsyncKernelManager):
+    """A kernel that talks over Unix sockets in a folder of its own, not TCP ports: a TCP port
+    picked free can be taken by another kernel or server of the parallel suite before the kernel
+    binds it ("Address already in use": a kernel that dies at start). For NotebookClient's
+    ``kernel_manager_class``: the client still creates, owns and shuts down the kernel."""
+
+    @default("transport")
+    def _transport_default(self) -> str:
+        return "ipc"
+
+    @default("ip")
+    def _ip_default(self) -> str:
+        return str(Path(tempfile.mkdtemp(prefix="kernel-ipc-")) / "kernel")
 
 
 def build_bundle(content: Path, out: Path) -> Path:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 from nbclient import NotebookClient
 
-from tests.notebooks.conftest import fast_client, register
+from tests.notebooks.conftest import IpcKernelManager, fast_client, register
 from tests.notebooks.test_build import NOTEBOOKS, generated
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -20,6 +20,7 @@ async def _run_all(books: dict[str, nbformat.NotebookNode]) -> None:
     clients = [
         NotebookClient(
             nb,
+            kernel_manager_class=IpcKernelManager,
             timeout=120,
             kernel_name="python3",
             store_widget_state=True,

@@ -10,6 +10,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from tests.conftest import ROOT
+from tests.notebooks.conftest import IpcKernelManager
 from tests.server.conftest import start_live
 from tests.server.test_reports import _setup_bengkalis, staff
 
@@ -18,7 +19,13 @@ NOTEBOOK = ROOT / "notebooks" / "hr-laporan.ipynb"
 
 def run(tmp_path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb,
+        kernel_manager_class=IpcKernelManager,
+        timeout=180,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     return nb
 
 

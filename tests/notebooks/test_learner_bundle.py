@@ -33,7 +33,7 @@ from netralitas.content.loader import load_course
 from netralitas.content.models import LoadedCourse
 from netralitas.widgets import common
 from tests.conftest import CONTENT, MINI, ROOT
-from tests.notebooks.conftest import build_bundle, fast_client, register
+from tests.notebooks.conftest import IpcKernelManager, build_bundle, fast_client, register
 
 BIN = Path(sys.executable).parent
 # Keys that only the question bank, the exercises or trainer material have.
@@ -372,7 +372,12 @@ def test_a_kernel_with_only_the_bundle_builds_every_widget_and_finds_no_key(
     work.mkdir()
     nb = _kernel_notebook(sorted(built["notebooks"].glob("*.ipynb")))
     client = NotebookClient(
-        nb, timeout=180, kernel_name="python3", store_widget_state=True, resources={"metadata": {"path": str(work)}}
+        nb,
+        kernel_manager_class=IpcKernelManager,
+        timeout=180,
+        kernel_name="python3",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(work)}},
     )
     with ThreadPoolExecutor(1) as pool:  # a session-wide Playwright browser may own this thread's event loop
         pool.submit(asyncio.run, client.async_execute()).result()
