@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import shutil
 import socket
 import tempfile
 import threading
@@ -40,7 +41,19 @@ class IpcKernelManager(AsyncKernelManager):
 
     @default("ip")
     def _ip_default(self) -> str:
-        return str(Path(tempfile.mkdtemp(prefix="kernel-ipc-")) / "kernel")
+        folder = Path(tempfile.mkdtemp(prefix="kernel-ipc-"))
+        _IPC_FOLDERS.append(folder)
+        return str(folder / "kernel")
+
+
+_IPC_FOLDERS: list[Path] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_ipc_folders() -> Iterator[None]:
+    yield
+    for folder in _IPC_FOLDERS:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def build_bundle(content: Path, out: Path) -> Path:
