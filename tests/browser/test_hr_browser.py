@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.server.conftest import next_nip
-from tests.server.test_reports import PASSWORD, _setup_bengkalis, roster_rows
+from tests.server.test_reports import PASSWORD, _setup_bengkalis, roster_rows, staff
 
 pytestmark = pytest.mark.browser
 
@@ -147,4 +147,35 @@ def test_hr_on_a_laptop_uploads_the_template_and_reads_the_wide_tables(browser, 
         else:  # on a phone the table scrolls inside its region, not the page
             assert page.locator(".gulir").first.evaluate("e => e.scrollWidth > e.clientWidth")
     assert errors == []  # no CSP violation, no missing resource
+    context.close()
+
+
+def test_admin_reads_the_national_tables_without_clipping(browser, site, tmp_path):
+    out = Path(os.environ.get("TEST_OUTPUT_DIR") or tmp_path) / "admin"
+    out.mkdir(parents=True, exist_ok=True)
+    _setup_bengkalis(site)
+    staff(site, "admin1", "admin")
+    context = browser.new_context(locale="id-ID", viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.goto(site.url + "/staf/masuk")
+    page.get_by_label("Nama pengguna").fill("admin1")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    expect(page.get_by_role("heading", name="Laporan nasional")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Data per \d+ \w+ \d{4}, \d{2}\.\d{2} WIB"))).to_be_visible()
+    expect(page.get_by_role("rowheader", name="Pemerintah Kabupaten Bengkalis")).to_be_visible()
+    for width, height in ((1366, 768), (1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(site.url + "/admin/laporan")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+        regions = page.locator(".gulir")
+        for i in range(regions.count()):
+            fits = regions.nth(i).evaluate("e => e.scrollWidth <= e.clientWidth")
+            # On a laptop or projector every column is in view; on a phone the table scrolls in its region.
+            assert fits or width < 1000, f"table {i} is clipped at {width} px"
+        _shot(page, out, "laporan-nasional")
+    assert errors == []
     context.close()
