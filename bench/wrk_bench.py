@@ -1,7 +1,7 @@
 """The hot path under wrk: bare Flask apps, then the kit's cheapest routes, attempt start and submit.
 
 Run: .venv/bin/python bench/wrk_bench.py [--quick] [--seconds 10] [--rounds 3] [--clients 16 64]
-     [--capacity 250]
+     [--capacity 250] [--database sqlite|postgresql] [--targets noop insert healthz ...]
 
 Needs wrk (Debian's package: `apt-get install -y wrk`; `make bench` installs it when missing).
 Every target is started fresh, one at a time, in interleaved rounds, all served as
@@ -70,6 +70,41 @@ TARGETS = [
     ("kit graded submit, 200 board streams open", "submit-streams"),
 ]
 STREAMS = 200  # live-board event streams held open during the "submit-streams" target
+# --database postgresql: the template and every kit target get a database of their own on this server
+# (each target's a copy of the template: CREATE DATABASE ... TEMPLATE).
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgresql://127.0.0.1")
+PG_TEMPLATE = "wrk_bench_template"
+PG_TARGET = "wrk_bench_target"
+BACKEND = {"name": "sqlite"}
+
+
+def database_url(instance: Path) -> str:
+    """The kit's DATABASE_URL for ``instance`` (the template or a target's copy)."""
+    if BACKEND["name"] == "sqlite":
+        return f"sqlite:///{instance}/bench.sqlite"
+    return f"{PG_SERVER}/{PG_TEMPLATE if instance.name == 'template' else PG_TARGET}"
+
+
+def pg_admin(*statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def stored_submits(instance: Path) -> set[str]:
+    query = "SELECT id FROM attempts WHERE submitted_at IS NOT NULL"
+    if BACKEND["name"] == "sqlite":
+        conn = sqlite3.connect(instance / "bench.sqlite")
+        try:
+            return {r[0] for r in conn.execute(query)}
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(database_url(instance)) as conn:
+        return {r[0] for r in conn.execute(query)}
 
 
 def wrk_or_exit() -> str:
@@ -117,13 +152,13 @@ def bare(module: str, folder: Path) -> Iterator[str]:
 
 @contextmanager
 def kit(instance: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """`netralitas serve` on ``instance`` (its SQLite file is instance/bench.sqlite)."""
+    """`netralitas serve` on ``instance`` (SQLite: instance/bench.sqlite; PostgreSQL: database_url)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "NETRALITAS_INSTANCE": str(instance),
-        "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite",
+        "DATABASE_URL": database_url(instance),
         "NETRALITAS_CONTENT": str(ROOT / "content"),
         "NETRALITAS_PUBLIC_URL": url,
         **(extra_env or {}),
@@ -171,6 +206,8 @@ def make_template(folder: Path, per_level: int, levels: int) -> tuple[Path, list
     lines; the start learners and the submit learners are different people."""
     instance = folder / "template"
     instance.mkdir()
+    if BACKEND["name"] == "postgresql":
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_TEMPLATE}", f"CREATE DATABASE {PG_TEMPLATE}")
     per_learner = len(QUIZZES) * ATTEMPTS_PER_QUIZ
     n = -(-per_level // per_learner)  # learners per level and kind
     # Only for making the data: cheap password hashes, no registration rate limit. The measured
@@ -223,7 +260,7 @@ def _make_board(url: str, instance: Path, env: dict[str, str]) -> dict:
     """A trainer account and a live workshop whose board the "submit-streams" target watches."""
     password = "sandi-papan-lokakarya-7"
     cli_env = {**os.environ, **env, "NETRALITAS_INSTANCE": str(instance),
-               "DATABASE_URL": f"sqlite:///{instance}/bench.sqlite", "NETRALITAS_CONTENT": str(ROOT / "content")}  # fmt: skip
+               "DATABASE_URL": database_url(instance), "NETRALITAS_CONTENT": str(ROOT / "content")}  # fmt: skip
     subprocess.run(
         [str(BIN / "netralitas"), "users", "add", "pelatih-bench", "--role", "trainer", "--password-stdin"],
         input=password + "\n", env=cli_env, check=True, capture_output=True, text=True, timeout=120,
@@ -299,6 +336,8 @@ def measure(wrk: str, kind: str, folder: Path, template: Path, lists: dict, clie
         return out
     instance = folder / "kit"
     shutil.copytree(template, instance)
+    if BACKEND["name"] == "postgresql":
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_TARGET}", f"CREATE DATABASE {PG_TARGET} TEMPLATE {PG_TEMPLATE}")
     logs = []
     streams = kind == "submit-streams"
     lists = {**lists, "submit-streams": lists["submit"]}
@@ -326,9 +365,7 @@ def measure(wrk: str, kind: str, folder: Path, template: Path, lists: dict, clie
             out.append((c, fig, None))
             logs.append(log)
     if kind in ("submit", "submit-streams"):  # after the server stopped: is every acknowledged submit in the database?
-        conn = sqlite3.connect(instance / "bench.sqlite")
-        stored = {r[0] for r in conn.execute("SELECT id FROM attempts WHERE submitted_at IS NOT NULL")}
-        conn.close()
+        stored = stored_submits(instance)
         for i, log in enumerate(logs):
             acked = acked_ids(log)
             c, fig, _ = out[i]
@@ -343,7 +380,8 @@ def fmt_ms(us: float) -> str:
     return f"{us / 1000:,.1f}"
 
 
-def table(results: dict[tuple[str, int], list[tuple[dict, tuple | None]]], clients: list[int], rounds: int) -> str:
+def table(results: dict[tuple[str, int], list[tuple[dict, tuple | None]]], targets: list, clients: list[int],
+          rounds: int) -> str:  # fmt: skip
     def rate(fig: dict) -> float:
         return fig["ok"] / (fig["duration_us"] / 1e6)
 
@@ -353,7 +391,7 @@ def table(results: dict[tuple[str, int], list[tuple[dict, tuple | None]]], clien
         "|---|---|---|---|---|---|---|---|",
     ]
     base = {c: results[("insert", c)] for c in clients}
-    for name, kind in TARGETS:
+    for name, kind in targets:
         for c in clients:
             runs = results[(kind, c)]
             rates = [rate(f) for f, _ in runs]
@@ -370,7 +408,8 @@ def table(results: dict[tuple[str, int], list[tuple[dict, tuple | None]]], clien
                 f"{p99 / bp99:.2f} |"
             )
     rows.append("")
-    for c in clients:  # issue #18: open board streams must leave submits within 20 % of none
+    both = {"submit", "submit-streams"} <= {kind for _, kind in targets}
+    for c in clients if both else ():  # issue #18: open board streams must leave submits within 20 % of none
         plain = statistics.median(rate(f) for f, _ in results[("submit", c)])
         streamed = statistics.median(rate(f) for f, _ in results[("submit-streams", c)])
         rows.append(
@@ -386,12 +425,18 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, nargs="+", default=[16, 64])
     ap.add_argument("--capacity", type=int, default=250, help="req/s the start and submit pools are sized for")
+    kinds = [k for _, k in TARGETS]
+    ap.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite",
+                    help=f"the kit's database; postgresql: databases on {PG_SERVER} (BENCH_PG_SERVER)")  # fmt: skip
+    ap.add_argument("--targets", nargs="+", choices=kinds, default=kinds, help="a subset, for a quick look")
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.rounds = 3, 1
     wrk = wrk_or_exit()
+    BACKEND["name"] = args.database
     print(f"machine: {machine()}; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-    print(f"gunicorn {WORKERS} workers x {THREADS} threads; wrk -t 2, {args.seconds} s per level", flush=True)
+    print(f"gunicorn {WORKERS} workers x {THREADS} threads; wrk -t 2, {args.seconds} s per level; "
+          f"kit on {args.database}", flush=True)  # fmt: skip
     per_level = args.capacity * args.seconds
     with tempfile.TemporaryDirectory(prefix="wrk-bench-") as tmp:
         folder = Path(tmp)
@@ -400,10 +445,11 @@ def main() -> int:
         made = time.monotonic()
         print(f"template: {per_level} starts and {per_level} attempts per level, {made - t0:.0f} s", flush=True)
         lists = {"start": starts, "submit": submits}
-        results: dict[tuple[str, int], list] = {(kind, c): [] for _, kind in TARGETS for c in args.clients}
+        chosen = [(name, kind) for name, kind in TARGETS if kind in args.targets or kind == "insert"]
+        results: dict[tuple[str, int], list] = {(kind, c): [] for _, kind in chosen for c in args.clients}
         lost = acknowledged = 0
         for r in range(args.rounds):
-            for name, kind in TARGETS:
+            for name, kind in chosen:
                 if kind == "submit" and time.monotonic() - made > (ATTEMPT_MINUTES - 3) * 60:
                     print("warning: the pre-started attempts are close to expiring; use fewer rounds", flush=True)
                 work = folder / f"round{r}-{kind}"
@@ -423,9 +469,11 @@ def main() -> int:
                     )
                 shutil.rmtree(work)
         print()
-        print(table(results, args.clients, args.rounds))
+        print(table(results, chosen, args.clients, args.rounds))
         print(f"\nacknowledged submits: {acknowledged}, found in the database: {acknowledged - lost}, lost: {lost}")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if BACKEND["name"] == "postgresql":
+            pg_admin(f"DROP DATABASE IF EXISTS {PG_TARGET}", f"DROP DATABASE IF EXISTS {PG_TEMPLATE}")
         if any(f["exhausted"] for runs in results.values() for f, _ in runs):
             print("warning: a start or submit pool ran out; the rows marked 'pool exhausted' are not valid.")
             print("Run again with a larger --capacity (more than the req/s reached).")

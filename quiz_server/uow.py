@@ -23,6 +23,13 @@ only. A staged statement that finds the data changed since the reads it came fro
 took the same attempt number, submitted the same attempt, or stored the same idempotency key
 first) raises :class:`Retry`: the owner rolls back and runs the work once more, which then sees the
 twin's result (``web._in_unit_of_work`` does this for requests).
+
+On SQLite, units whose whole write is staged commit together (:class:`GroupCommit`): the threads
+of a process that reach their commit while another unit holds the write lock queue up, and the
+next of them to lead runs every queued unit's statements, each in a SAVEPOINT of its own, in one
+write transaction with one COMMIT, so one fsync and one turn of the lock serve them all. A unit
+whose statement fails (a :class:`Retry` included) is rolled back to its savepoint and gets its
+error; the others commit. Nothing is acknowledged before the COMMIT that holds it.
 """
 
 from __future__ import annotations
@@ -88,6 +95,98 @@ class Retry(Conflict):
 
 
 @dataclass
+class _Ticket:
+    """One unit waiting in a :class:`GroupCommit`: its staged statements, then how it ended."""
+
+    uow: UnitOfWork
+    statements: list[Callable[[Connection], None]]
+    done: bool = False
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Commit the staged writes of concurrent units of one process in one SQLite transaction.
+
+    ``commit(uow)`` returns once ``uow``'s statements are committed, or raises what failed them.
+    One thread at a time leads: it takes the write lock, runs the queued units' statements (each in
+    a savepoint: one unit's failure leaves the others' work intact), commits once and wakes the
+    others; a unit that arrived meanwhile is in the next batch, led by one of the waiting threads.
+    ``batches`` and ``units`` count what was committed (bench and tests read them)."""
+
+    def __init__(self, handles: DbHandles) -> None:
+        self.handles = handles
+        self._cond = threading.Condition()
+        self._queue: list[_Ticket] = []
+        self._leading = False
+        self.batches = 0
+        self.units = 0
+
+    @property
+    def leading(self) -> bool:
+        """A batch is being written now."""
+        return self._leading
+
+    @property
+    def waiting(self) -> int:
+        """Units queued for the next batch."""
+        return len(self._queue)
+
+    def commit(self, uow: UnitOfWork, statements: list[Callable[[Connection], None]]) -> None:
+        ticket = _Ticket(uow, statements)
+        with self._cond:
+            self._queue.append(ticket)
+            while self._leading and not ticket.done:
+                self._cond.wait()
+            if not ticket.done:
+                self._leading = True
+                batch, self._queue = self._queue, []
+        if not ticket.done:
+            try:
+                self._run(batch)
+            finally:
+                with self._cond:
+                    self._leading = False
+                    self._cond.notify_all()
+        if ticket.error is not None:
+            raise ticket.error
+
+    def _run(self, batch: list[_Ticket]) -> None:
+        lock = self.handles.write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            s = self.handles.writer()
+            try:
+                s.begin()
+                for t in batch:
+                    savepoint = s.begin_nested()
+                    t.uow._writer = s  # a statement may read or write through its unit (certification)
+                    try:
+                        for statement in t.statements:
+                            statement(s.connection())
+                        savepoint.commit()
+                    except BaseException as exc:  # this unit only: Retry, a constraint, a bug
+                        savepoint.rollback()
+                        t.error = exc
+                    finally:
+                        t.uow._writer = None
+                s.commit()
+                self.batches += 1
+                self.units += sum(t.error is None for t in batch)
+            except BaseException as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
+                for t in batch:
+                    t.error = t.error or exc
+                s.rollback()
+            finally:
+                s.close()
+        finally:
+            if lock is not None:
+                lock.release()
+            for t in batch:
+                t.done = True
+
+
+@dataclass
 class DbHandles:
     """What one app (or CLI process) shares between its units of work."""
 
@@ -96,6 +195,11 @@ class DbHandles:
     writer: sessionmaker
     write_lock: WriteLock | None  # SQLite only: one writer at a time, across processes
     shared: dict[str, Any] = field(default_factory=dict)  # per-process caches (content snapshot)
+    group: GroupCommit | None = None  # SQLite: staged-only units commit together
+
+    def __post_init__(self) -> None:
+        if self.write_lock is not None and self.group is None:
+            self.group = GroupCommit(self)
 
 
 class UnitOfWork:
@@ -167,6 +271,14 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Commit what was written (if anything); the unit can go on reading and writing afterwards."""
+        if self._staged and self._writer is None and self.handles.group is not None:
+            staged, self._staged = self._staged, []
+            if self._reader is not None:
+                self._reader.commit()  # end the read transaction first, as write() does
+            self.handles.group.commit(self, staged)  # with the other units committing now (SQLite)
+            if self._reader is not None:
+                self._reader.expire_all()
+            return
         if self._staged and self._writer is None:
             self.write()  # runs the staged statements
         s = self._writer

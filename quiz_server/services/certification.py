@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from netralitas.content.models import CertificationTrack, Course
 from netralitas.errors import Conflict, Forbidden, InvalidInput
@@ -133,6 +133,18 @@ def certify_if_complete(uow: UnitOfWork, settings: Settings, learner_id: int, *,
     return cert
 
 
+_CS = CompletionSummary.__table__
+_REACHED = (  # built once: every passing submit asks (issue #18)
+    select(func.count())
+    .select_from(_CS)
+    .where(
+        _CS.c.learner_id == bindparam("learner_id"),
+        _CS.c.quiz_id.in_(bindparam("modules", expanding=True)),
+        _CS.c.best_percent >= bindparam("pass_percent"),
+    )
+)
+
+
 def after_submit(uow: UnitOfWork, settings: Settings, learner_id: int, *, passed: bool) -> None:
     """The quiz submit's hook: a passing attempt may complete the rule.
 
@@ -145,13 +157,7 @@ def after_submit(uow: UnitOfWork, settings: Settings, learner_id: int, *, passed
     rule = course(settings)
     modules = [m.id for m in rule.modules]
     reached = uow.conn.scalar(
-        select(func.count())
-        .select_from(CompletionSummary)
-        .where(
-            CompletionSummary.learner_id == learner_id,
-            CompletionSummary.quiz_id.in_(modules),
-            CompletionSummary.best_percent >= rule.quiz.pass_percent,
-        )
+        _REACHED, {"learner_id": learner_id, "modules": modules, "pass_percent": rule.quiz.pass_percent}
     )
     if reached == len(modules):
         certify_if_complete(uow, settings, learner_id, trigger="quiz_submit")

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from netralitas.errors import Conflict, InvalidInput, NotFound
 from quiz_server.models import AttemptGrant, Learner, PasswordReset, Staff, Token
@@ -292,13 +292,17 @@ def grant_attempts(uow: UnitOfWork, who: Principal, nip: str, *, quiz_id: str, e
     return {"id": grant.id, "nip": learner.nip, "quiz_id": quiz_id, "extra": extra, "reason": grant.reason}
 
 
+_G = AttemptGrant.__table__
+# Built once (every start and submit asks, issue #18): a statement made per call cost more to build
+# and key for SQLAlchemy's cache than to run.
+_GRANTED = select(func.coalesce(func.sum(_G.c.extra), 0)).where(
+    _G.c.learner_id == bindparam("learner_id"), _G.c.quiz_id == bindparam("quiz_id")
+)
+
+
 def granted(uow: UnitOfWork, learner_id: int, quiz_id: str) -> int:
     """Extra attempts granted to one learner at one quiz (0 when none)."""
-    return uow.conn.scalar(
-        select(func.coalesce(func.sum(AttemptGrant.extra), 0)).where(
-            AttemptGrant.learner_id == learner_id, AttemptGrant.quiz_id == quiz_id
-        )
-    )
+    return uow.conn.scalar(_GRANTED, {"learner_id": learner_id, "quiz_id": quiz_id})
 
 
 def grants_by_quiz(uow: UnitOfWork, learner_id: int) -> dict[str, list[dict[str, Any]]]:
