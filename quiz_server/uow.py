@@ -158,19 +158,25 @@ class GroupCommit:
             s = self.handles.writer()
             try:
                 s.begin()
+                alone = len(batch) == 1  # no savepoint needed: a failure rolls the transaction back
                 for t in batch:
-                    savepoint = s.begin_nested()
+                    savepoint = None if alone else s.begin_nested()
                     t.uow._writer = s  # a statement may read or write through its unit (certification)
                     try:
                         for statement in t.statements:
                             statement(s.connection())
-                        savepoint.commit()
+                        if savepoint is not None:
+                            savepoint.commit()
                     except BaseException as exc:  # this unit only: Retry, a constraint, a bug
-                        savepoint.rollback()
+                        if savepoint is not None:
+                            savepoint.rollback()
                         t.error = exc
                     finally:
                         t.uow._writer = None
-                s.commit()
+                if alone and batch[0].error is not None:
+                    s.rollback()
+                else:
+                    s.commit()
                 self.batches += 1
                 self.units += sum(t.error is None for t in batch)
             except BaseException as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored

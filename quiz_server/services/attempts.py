@@ -163,11 +163,12 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
     # Every read before the write lock (issue #18); the writes are staged. Two racing starts read the
     # same count: the unique (learner, quiz, number) lets only one insert it, and the other runs
     # again (Retry), counting the winner's attempt.
-    allowed = quiz.attempts_allowed + lifecycle.granted(uow, learner_id, quiz.id)  # + "kesempatan tambahan"
     window_end = None
     if workshop_id is not None:
         window_end = workshop_window_end(uow.session, learner_id, quiz.id, workshop_id)
-    used = uow.conn.execute(_USED, {"learner_id": learner_id, "quiz_id": quiz.id}).scalar_one()
+    # One read for both: attempts used, and extra attempts granted ("kesempatan tambahan").
+    used, extra = uow.conn.execute(_USED, {"learner_id": learner_id, "quiz_id": quiz.id}).one()
+    allowed = quiz.attempts_allowed + extra
     if used >= allowed:
         raise AttemptLimitReached(f"Batas {allowed} kali percobaan untuk kuis ini sudah habis.")
     now = utcnow()
@@ -199,10 +200,12 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
 
 # The hot path's statements (issue #18): Core, built once, so SQLAlchemy compiles each once.
 _A = Attempt.__table__
-_USED = (
+_USED = select(
     select(func.count())
     .select_from(_A)
     .where(_A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id"))
+    .scalar_subquery(),
+    lifecycle.GRANTED.scalar_subquery(),
 )
 _INSERT = _A.insert()
 _ATTEMPT = select(_A).where(_A.c.id == bindparam("attempt_id"))
@@ -219,9 +222,9 @@ _SUBMIT = (
         feedback=bindparam("feedback"),
     )
 )
-_STANDING = select(_A.c.id, _A.c.submitted_at, _A.c.expires_at, _A.c.passed).where(
-    _A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id")
-)
+_STANDING = select(
+    _A.c.id, _A.c.submitted_at, _A.c.expires_at, _A.c.passed, lifecycle.GRANTED.scalar_subquery().label("extra")
+).where(_A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id"))
 
 
 def get_open(
@@ -318,10 +321,10 @@ def _standing(
     """Whether the attempt's learner passed the quiz or has it closed, from their attempts as stored
     now; ``now_row``: this attempt as the submit being stored leaves it (not written yet)."""
     found = uow.conn.execute(_STANDING, {"learner_id": attempt.learner_id, "quiz_id": attempt.quiz_id}).all()
-    rows = [now_row if now_row is not None and r.id == attempt.id else review.AttemptRow(*r[1:]) for r in found]
-    allowed = get_quiz(uow, attempt.quiz_id).attempts_allowed + lifecycle.granted(
-        uow, attempt.learner_id, attempt.quiz_id
-    )
+    rows = [now_row if now_row is not None and r.id == attempt.id else review.AttemptRow(*r[1:4]) for r in found]
+    # Each row carries the grants too (one read); the attempt itself is always among the rows.
+    extra = found[0].extra if found else lifecycle.granted(uow, attempt.learner_id, attempt.quiz_id)
+    allowed = get_quiz(uow, attempt.quiz_id).attempts_allowed + extra
     return review.standing(rows, allowed, utcnow(), grace_seconds)
 
 

@@ -294,15 +294,16 @@ def grant_attempts(uow: UnitOfWork, who: Principal, nip: str, *, quiz_id: str, e
 
 _G = AttemptGrant.__table__
 # Built once (every start and submit asks, issue #18): a statement made per call cost more to build
-# and key for SQLAlchemy's cache than to run.
-_GRANTED = select(func.coalesce(func.sum(_G.c.extra), 0)).where(
+# and key for SQLAlchemy's cache than to run. The hot path reads it as a subquery of its own reads
+# (attempts._USED, attempts._STANDING), with the same parameters.
+GRANTED = select(func.coalesce(func.sum(_G.c.extra), 0)).where(
     _G.c.learner_id == bindparam("learner_id"), _G.c.quiz_id == bindparam("quiz_id")
 )
 
 
 def granted(uow: UnitOfWork, learner_id: int, quiz_id: str) -> int:
     """Extra attempts granted to one learner at one quiz (0 when none)."""
-    return uow.conn.scalar(_GRANTED, {"learner_id": learner_id, "quiz_id": quiz_id})
+    return uow.conn.scalar(GRANTED, {"learner_id": learner_id, "quiz_id": quiz_id})
 
 
 def grants_by_quiz(uow: UnitOfWork, learner_id: int) -> dict[str, list[dict[str, Any]]]:
