@@ -27,10 +27,15 @@ RUNS = [
 def main() -> int:
     failed = 0
     for args in RUNS:
-        for db in [None, PG] if args[0] in {"submit_bench.py", "spike_bench.py"} else [None]:
+        for db in [None, PG] if args[0] in {"wrk_bench.py", "submit_bench.py", "spike_bench.py"} else [None]:
             extra = ["--database-url", db] if db else []
+            env = dict(os.environ)
+            if db and args[0] == "wrk_bench.py":  # its own databases on that server (template, target)
+                extra = ["--database", "postgresql"]
+                env["BENCH_PG_SERVER"] = db.rsplit("/", 1)[0]
             print(f"\n### {args[0]} {'postgresql' if db else 'sqlite'}", flush=True)
-            failed += subprocess.run([sys.executable, str(HERE / args[0]), *args[1:], *extra]).returncode != 0
+            run = subprocess.run([sys.executable, str(HERE / args[0]), *args[1:], *extra], env=env)
+            failed += run.returncode != 0
     return 1 if failed else 0
 
 
