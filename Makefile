@@ -41,7 +41,7 @@ test: $(STAMP)
 	# npm packages the tests drive: an OpenID provider (tests/server/test_oidc.py) and axe-core
 	# (tests/browser/test_accessibility.py), each pinned by its package-lock.json.
 	if command -v npm >/dev/null; then for d in tests/oidc tests/browser/axe; do npm ci --prefix $$d --silent --no-audit --no-fund || exit 1; done; fi
-	$(BIN)/python -m pytest -n 4 --dist worksteal
+	$(BIN)/python -m pytest -n 4 --dist worksteal --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

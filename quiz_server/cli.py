@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from netralitas.cli import friendly
 from netralitas.content.loader import load_course
 from netralitas.errors import InvalidInput, NetralitasError
-from quiz_server import asgi, create_app, db, learner_lab, startup
+from quiz_server import create_app, db, learner_lab, startup
 from quiz_server.migrate import upgrade
 from quiz_server.models import Instansi, Staff
 from quiz_server.services import accounts, certificates, lifecycle, mail
@@ -133,6 +133,8 @@ def serve(host: str, port: int, workers: int, threads: int, demo: bool) -> None:
             self.cfg.set("accesslog", os.environ.get("NETRALITAS_ACCESS_LOG"))
 
         def load(self):
+            from quiz_server import asgi  # only the server needs it (a2wsgi, asyncio): other commands start faster
+
             return asgi.Router(app, threads)
 
     click.echo(f"Server kuis: http://{host}:{port}/")

@@ -55,7 +55,7 @@ from tests.services.conftest import next_nip
 NIPS, INSTANSI, UNITS = 4, 2, ("Umum", "Keuangan")
 _ids = itertools.count(1)
 PROFILE = settings(
-    max_examples=30,
+    max_examples=20,  # derandomized: the same 20 sequences every run (the suite keeps under 10 minutes)
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
