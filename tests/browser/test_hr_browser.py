@@ -59,6 +59,20 @@ LONG_ROWS = [
 ]  # fmt: skip
 
 
+def _staff_signed_in(browser, site, username: str, width: int, height: int):
+    """A fresh browser context signed in at /staf/masuk: (context, page, console errors)."""
+    context = browser.new_context(locale="id-ID", viewport={"width": width, "height": height}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.goto(site.url + "/staf/masuk")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    return context, page, errors
+
+
 def _shot(page, out: Path, name: str) -> None:
     w = page.viewport_size["width"]
     h = page.viewport_size["height"]
@@ -82,15 +96,7 @@ def test_hr_on_a_laptop_uploads_the_template_and_reads_the_wide_tables(browser, 
     out.mkdir(parents=True, exist_ok=True)
     _setup_bengkalis(site)
     kept = roster_rows(site)  # the eight people already on the roster stay, with their records
-    context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 800}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.goto(site.url + "/staf/masuk")
-    page.get_by_label("Nama pengguna").fill("hr-bkl")
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
+    context, page, errors = _staff_signed_in(browser, site, "hr-bkl", 1280, 800)
     page.get_by_role("navigation", name="Menu HR").get_by_role("link", name="Daftar pegawai").click()
 
     with page.expect_download() as download:
@@ -155,15 +161,7 @@ def test_admin_reads_the_national_tables_without_clipping(browser, site, tmp_pat
     out.mkdir(parents=True, exist_ok=True)
     _setup_bengkalis(site)
     staff(site, "admin1", "admin")
-    context = browser.new_context(locale="id-ID", viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.goto(site.url + "/staf/masuk")
-    page.get_by_label("Nama pengguna").fill("admin1")
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
+    context, page, errors = _staff_signed_in(browser, site, "admin1", 1366, 768)
     expect(page.get_by_role("heading", name="Laporan nasional")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Data per \d+ \w+ \d{4}, \d{2}\.\d{2} WIB"))).to_be_visible()
     expect(page.get_by_role("rowheader", name="Pemerintah Kabupaten Bengkalis")).to_be_visible()
