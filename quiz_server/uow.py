@@ -151,6 +151,16 @@ class GroupCommit:
             raise ticket.error
 
     def _run(self, batch: list[_Ticket]) -> None:
+        try:
+            self._write(batch)
+        except BaseException as exc:  # the lock, BEGIN or COMMIT failed: nothing of the batch is stored
+            for t in batch:
+                t.error = t.error or exc
+        finally:
+            for t in batch:
+                t.done = True
+
+    def _write(self, batch: list[_Ticket]) -> None:
         lock = self.handles.write_lock
         if lock is not None:
             lock.acquire()
@@ -179,17 +189,14 @@ class GroupCommit:
                     s.commit()
                 self.batches += 1
                 self.units += sum(t.error is None for t in batch)
-            except BaseException as exc:  # BEGIN or COMMIT failed: nothing of the batch is stored
-                for t in batch:
-                    t.error = t.error or exc
+            except BaseException:
                 s.rollback()
+                raise
             finally:
                 s.close()
         finally:
             if lock is not None:
                 lock.release()
-            for t in batch:
-                t.done = True
 
 
 @dataclass

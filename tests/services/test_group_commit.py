@@ -32,9 +32,9 @@ def _stored(app, action: str) -> list[str]:
         return sorted(rows)
 
 
-def _crowd(app, action: str, n: int, fail: set[int]) -> dict[int, BaseException | None]:
+def _crowd(app, action: str, n: int, fail: set[int], before_release=None) -> dict[int, BaseException | None]:
     """Unit 0 leads and holds its batch open until units 1..n-1 are queued behind it; returns how
-    each unit's commit ended (None: committed)."""
+    each unit's commit ended (None: committed). ``before_release()`` runs just before unit 0 goes on."""
     handles = db.handles(app)
     group = handles.group
     assert group is not None  # SQLite: on by default
@@ -65,6 +65,8 @@ def _crowd(app, action: str, n: int, fail: set[int]) -> dict[int, BaseException 
         threads.append(threading.Thread(target=unit, args=(i,)))
         threads[-1].start()
     _until(lambda: group.waiting == n - 1, "the other units to queue")
+    if before_release is not None:
+        before_release()
     release.set()
     for t in threads:
         t.join(DEADLINE)
@@ -88,6 +90,23 @@ def test_a_failing_unit_is_rolled_back_alone(app):
     assert {i: e for i, e in ended.items() if i != 2} == dict.fromkeys([0, 1, 3, 4])
     # Unit 2's audit row went with its savepoint; the others' rows are stored.
     assert _stored(app, "group_commit_fail") == ["unit-0", "unit-1", "unit-3", "unit-4"]
+
+
+def test_when_the_write_lock_fails_every_queued_unit_gets_the_error(app, monkeypatch):
+    """None of the queued units may report success when their batch could not be written."""
+    lock = db.handles(app).write_lock
+    acquire = lock.acquire
+
+    def refuse() -> None:  # once: the next batch gets the lock again
+        monkeypatch.setattr(lock, "acquire", acquire)
+        raise OSError("flock refused")
+
+    ended = _crowd(
+        app, "group_commit_lock", 4, fail=set(), before_release=lambda: monkeypatch.setattr(lock, "acquire", refuse)
+    )
+    assert ended[0] is None  # its batch had the lock already
+    assert all(isinstance(ended[i], OSError) for i in (1, 2, 3)), ended
+    assert _stored(app, "group_commit_lock") == ["unit-0"]
 
 
 def test_a_unit_can_go_on_after_a_group_commit(app):
