@@ -150,6 +150,90 @@ def bare(module: str, folder: Path) -> Iterator[str]:
         yield url
 
 
+PROFILE: dict[str, Path | None] = {"dir": None}  # --profile: py-spy records the workers during start/submit
+SERVERS: dict[str, int] = {}  # url -> the server's process id (the gunicorn arbiter)
+
+# Where a sampled frame's time goes, by the file of the innermost frame (first match wins).
+CATEGORIES = [
+    ("SQLAlchemy and the database driver", ("sqlalchemy", "sqlite3", "psycopg", "psycopg_pool")),
+    ("Flask and Werkzeug", ("flask", "werkzeug", "flask_wtf", "itsdangerous", "jinja2")),
+    ("server: gunicorn, a2wsgi, asyncio, threads", ("gunicorn", "a2wsgi", "asyncio", "uvloop", "selectors.py",
+                                                    "concurrent", "threading.py", "queue.py", "socket.py")),
+    ("pydantic", ("pydantic", "pydantic_core")),
+    ("JSON", ("json",)),
+    ("the kit's own code", ("quiz_server", "netralitas")),
+]  # fmt: skip
+
+
+def _place(frame: str) -> str:
+    """The file of a py-spy frame, ``name (path/file.py:line)``: ``path/file.py``."""
+    return frame[frame.rfind("(") + 1 :].rsplit(":", 1)[0]
+
+
+def categorize(collapsed: Path) -> dict[str, int]:
+    """Samples per category of a py-spy ``--format raw`` file (``frame;frame;... count`` lines)."""
+    out: dict[str, int] = {}
+    for row in collapsed.read_text().splitlines():
+        stack, _, count = row.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = stack.split(";")
+        name = "other (standard library)"
+        for frame in reversed(frames):  # the innermost frame that names a known place decides
+            place = _place(frame)
+            top = place.split("/")[0]
+            found = next((cat for cat, marks in CATEGORIES if top in marks or place.endswith(marks)), None)
+            if found:
+                name = found
+                break
+        out[name] = out.get(name, 0) + int(count)
+    return out
+
+
+def workers_of(url: str) -> list[int]:
+    arbiter = SERVERS[url]
+    return [int(x) for x in Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes used so far (all their threads)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+@contextmanager
+def profiled(url: str, label: str, seconds: int) -> Iterator[None]:
+    """With --profile: py-spy (GIL-holding samples: CPU time in Python) on every worker of ``url``."""
+    folder = PROFILE["dir"]
+    if folder is None:
+        yield
+        return
+    workers = workers_of(url)
+    spies = []
+    for pid in workers:
+        out = folder / f"{label}-{pid}.txt"
+        cmd = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--gil", "--rate", "250", "--format", "raw",
+               "--duration", str(seconds), "--nonblocking", "--output", str(out)]  # fmt: skip
+        spies.append((subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out))
+    try:
+        yield
+    finally:
+        total: dict[str, int] = {}
+        for spy, out in spies:
+            spy.wait(timeout=seconds + 60)
+            for name, n in categorize(out).items() if out.exists() else ():
+                total[name] = total.get(name, 0) + n
+        all_samples = sum(total.values()) or 1
+        parts = ", ".join(
+            f"{name} {100 * n / all_samples:.0f} %" for name, n in sorted(total.items(), key=lambda x: -x[1])
+        )
+        print(f"profile {label} (py-spy --gil, {all_samples} samples): {parts}", flush=True)
+
+
 @contextmanager
 def kit(instance: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """`netralitas serve` on ``instance`` (SQLite: instance/bench.sqlite; PostgreSQL: database_url)."""
@@ -165,7 +249,8 @@ def kit(instance: Path, extra_env: dict[str, str] | None = None) -> Iterator[str
     }
     cmd = [str(BIN / "netralitas"), "serve", "--demo", "--port", str(port), *gunicorn_flags()]
     OUTBOXES[url] = instance / "outbox"
-    with process(cmd, env, url, "/healthz"):
+    with process(cmd, env, url, "/healthz") as proc:
+        SERVERS[url] = proc.pid
         yield url
 
 
@@ -359,7 +444,11 @@ def measure(wrk: str, kind: str, folder: Path, template: Path, lists: dict, clie
             listing = folder / f"{kind}-{c}.tsv"
             listing.write_text("\n".join(lists[kind][k]) + "\n")
             log = folder / f"{kind}-{c}-ack-"
-            fig = run_wrk(wrk, url, c, seconds, "walk.lua", ["2", str(listing), str(log)])
+            workers = workers_of(url)
+            used = cpu_seconds(workers)
+            with profiled(url, f"{kind}-c{c}", seconds):
+                fig = run_wrk(wrk, url, c, seconds, "walk.lua", ["2", str(listing), str(log)])
+            fig["cpu_s"] = cpu_seconds(workers) - used
             # The two threads walk the list from both ends: using more than it holds means they met.
             fig["exhausted"] += max(0, fig["sent"] - len(lists[kind][k]))
             out.append((c, fig, None))
@@ -429,7 +518,12 @@ def main() -> int:
     ap.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite",
                     help=f"the kit's database; postgresql: databases on {PG_SERVER} (BENCH_PG_SERVER)")  # fmt: skip
     ap.add_argument("--targets", nargs="+", choices=kinds, default=kinds, help="a subset, for a quick look")
+    ap.add_argument("--profile", type=Path, metavar="DIR",
+                    help="record the workers with py-spy during start and submit; raw profiles go to DIR")  # fmt: skip
     args = ap.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        PROFILE["dir"] = args.profile.resolve()
     if args.quick:
         args.seconds, args.rounds = 3, 1
     wrk = wrk_or_exit()
@@ -458,6 +552,8 @@ def main() -> int:
                     results[(kind, c)].append((fig, check))
                     rate = fig["ok"] / (fig["duration_us"] / 1e6)
                     extra = f", pool items used {fig['sent']}" if fig["sent"] else ""
+                    if fig.get("cpu_s") and fig["ok"]:
+                        extra += f", server CPU {1000 * fig['cpu_s'] / fig['sent']:.2f} ms per request"
                     if check:
                         acknowledged += check[0]
                         lost += check[1]

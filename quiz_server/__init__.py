@@ -60,8 +60,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         time_cost=app.config.get("ARGON2_TIME_COST"), memory_kib=app.config.get("ARGON2_MEMORY_KIB")
     )
 
+    from quiz_server import hot
+
+    fast = hot.init_app(app)  # attempt start and submit without Flask's machinery; inside the proxy fix below
     if hops := int(app.config.get("PROXY_HOPS", 0)):  # behind nginx: trust its X-Forwarded-* headers
-        app.wsgi_app = TrustedProxyFix(app.wsgi_app, hops, app.config.get("TRUSTED_PROXIES", "127.0.0.1,::1"))
+        trusted = app.config.get("TRUSTED_PROXIES", "127.0.0.1,::1")
+        app.wsgi_app = TrustedProxyFix(app.wsgi_app, hops, trusted)
+        fast.trust_proxy(lambda inner: TrustedProxyFix(inner, hops, trusted))
     app.url_map.converters["int"] = BoundedInt  # ids beyond a database integer: 404, not an overflow
     db.init_app(app)
     errors.init_app(app)

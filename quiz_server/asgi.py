@@ -33,7 +33,7 @@ from typing import Any
 from a2wsgi import WSGIMiddleware
 from flask import Flask
 
-from quiz_server import db
+from quiz_server import db, hot
 from quiz_server.services import workshop_state
 
 Scope = dict[str, Any]
@@ -109,6 +109,11 @@ class Router:
         self.secret = secrets.token_hex(16)
         app.extensions["stream_secret"] = self.secret  # the views compare it (views/trainer_board.py)
         self.wsgi = WSGIMiddleware(app, workers=threads)
+        self.hot: hot.HotPath = app.extensions["hot_path"]
+        # The hot path's own pool: its requests never queue behind slow pages on the bridge's pool.
+        self.hot_pool = ThreadPoolExecutor(
+            int(__import__("os").environ.get("HOT_THREADS", threads)), thread_name_prefix="cepat"
+        )
         self._hub: Hub | None = None
 
     @property
@@ -124,7 +129,31 @@ class Router:
         if scope["type"] == "http" and scope["method"] == "GET" and STREAM_PATH.match(scope["path"]):
             await self._stream(scope, receive, send)
             return
+        if scope["type"] == "http" and (found := hot.route(scope["method"], scope["path"])):
+            await self._hot(found, scope, receive, send)
+            return
         await self.wsgi(_without_check(scope), receive, send)
+
+    async def _hot(self, found: tuple[str, str], scope: Scope, receive: Receive, send: Send) -> None:
+        """Attempt start and submit, natively: no WSGI bridge, no Flask (quiz_server/hot.py)."""
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        limit = self.hot.max_body + 1  # one byte past the limit is enough to refuse
+        chunks, size, more = [], 0, True
+        while more and size < limit:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+            more = message.get("more_body", False)
+        remote = scope["client"][0] if scope.get("client") else None
+        req = hot.Request(scope["method"], scope["path"], headers, b"".join(chunks), self.hot.client(remote, headers))
+        reply = await asyncio.get_running_loop().run_in_executor(self.hot_pool, self.hot.handle, *found, req)
+        out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+        out.append((b"content-length", str(len(reply.body)).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": out})
+        await send({"type": "http.response.body", "body": reply.body})
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         check = _without_check(scope)

@@ -82,6 +82,33 @@ def _db_fault(exc: Exception) -> tuple[str, str]:
     return "database_unavailable", "Basis data tidak tersedia; jawaban Anda belum tersimpan. Coba lagi sebentar lagi."
 
 
+def json_error(exc: BaseException) -> tuple[int, dict, dict[str, str]]:
+    """The status, JSON body and headers the handlers below give ``exc``, without Flask: the hot
+    path (quiz_server/hot.py) answers its errors with exactly what a Flask route would."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, NetralitasError):
+        extra = dict(exc.extra)
+        if "retry_after" in extra:
+            headers["Retry-After"] = str(extra.pop("retry_after"))
+        status, code, message = status_of(exc), exc.code, exc.message
+    elif isinstance(exc, HTTPException):
+        status = exc.code or 500
+        extra = {}
+        code, message = _HTTP_MESSAGES.get(status, ("http_error", "Permintaan gagal."))
+    elif isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
+        log.warning("database unavailable: %s", exc)
+        status, extra, headers = 503, {}, {"Retry-After": "5"}
+        code, message = _db_fault(exc)
+    elif isinstance(exc, DataError | OverflowError):
+        status, extra = 422, {}
+        code, message = "invalid_value", "Nilai yang dikirim di luar batas yang diterima."
+    else:
+        log.error("unhandled error on the hot path", exc_info=exc)
+        status, extra = 500, {}
+        code, message = _HTTP_MESSAGES[500]
+    return status, {"error": {"code": code, "message": message, **extra}}, headers
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(NetralitasError)
     def _domain(exc: NetralitasError):

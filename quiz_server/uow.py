@@ -165,38 +165,51 @@ class GroupCommit:
         if lock is not None:
             lock.acquire()
         try:
-            s = self.handles.writer()
-            try:
-                s.begin()
-                alone = len(batch) == 1  # no savepoint needed: a failure rolls the transaction back
-                for t in batch:
-                    savepoint = None if alone else s.begin_nested()
-                    t.uow._writer = s  # a statement may read or write through its unit (certification)
-                    try:
-                        for statement in t.statements:
-                            statement(s.connection())
-                        if savepoint is not None:
-                            savepoint.commit()
-                    except BaseException as exc:  # this unit only: Retry, a constraint, a bug
-                        if savepoint is not None:
-                            savepoint.rollback()
-                        t.error = exc
-                    finally:
-                        t.uow._writer = None
-                if alone and batch[0].error is not None:
-                    s.rollback()
-                else:
-                    s.commit()
-                self.batches += 1
-                self.units += sum(t.error is None for t in batch)
-            except BaseException:
-                s.rollback()
-                raise
-            finally:
-                s.close()
+            write_units(self.handles, batch)
+            self.batches += 1
+            self.units += sum(t.error is None for t in batch)
         finally:
             if lock is not None:
                 lock.release()
+
+
+def write_units(handles: DbHandles, batch: list[_Ticket]) -> None:
+    """Run the staged statements of ``batch`` in one write transaction on a plain connection (no
+    ORM session: on the hot path its bookkeeping cost more than the statements) and commit once.
+
+    Each unit of a batch of several runs in a savepoint, so one unit's failure (its error is kept
+    on its ticket) leaves the others' work intact; a batch of one needs none. A statement that
+    needs the ORM (a certificate issued by a submit) gets a session joined to this transaction
+    (:attr:`UnitOfWork.session`), flushed when its unit ends."""
+    conn = handles.write_engine.connect()
+    try:
+        conn.begin()
+        alone = len(batch) == 1  # no savepoint needed: a failure rolls the transaction back
+        for t in batch:
+            savepoint = None if alone else conn.begin_nested()
+            t.uow._group_conn = conn  # a statement may read or write through its unit (certification)
+            try:
+                for statement in t.statements:
+                    statement(conn)
+                t.uow._end_joined(flush=True)
+                if savepoint is not None:
+                    savepoint.commit()
+            except BaseException as exc:  # this unit only: Retry, a constraint, a bug
+                t.uow._end_joined(flush=False)
+                if savepoint is not None:
+                    savepoint.rollback()
+                t.error = exc
+            finally:
+                t.uow._group_conn = None
+        if alone and batch[0].error is not None:
+            conn.rollback()
+        else:
+            conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
 
 
 @dataclass
@@ -213,6 +226,7 @@ class DbHandles:
     def __post_init__(self) -> None:
         if self.write_lock is not None and self.group is None:
             self.group = GroupCommit(self)
+        self.write_engine = self.engine.execution_options(write=True)  # BEGIN IMMEDIATE on SQLite
 
 
 class UnitOfWork:
@@ -221,7 +235,10 @@ class UnitOfWork:
         self.origin_ip = origin_ip  # recorded with audit events; set by the web layer
         self.memo: dict[str, Any] = {}  # per-unit caches (the content snapshot seen by this request)
         self._reader: Session | None = None
+        self._read_conn: Connection | None = None  # reads without a session (the hot path's Core statements)
         self._writer: Session | None = None
+        self._group_conn: Connection | None = None  # set while write_units runs this unit's statements
+        self._joined: Session | None = None  # the ORM session over _group_conn, when a statement asked for one
         self._locked = False
         self._staged: list[Callable[[Connection], None]] = []
 
@@ -232,15 +249,47 @@ class UnitOfWork:
         """The session to read with: the write session once writing has begun."""
         if self._writer is not None:
             return self._writer
+        if self._group_conn is not None:  # a staged statement running in a group's transaction
+            if self._joined is None:
+                self._joined = Session(
+                    self._group_conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+                )
+            return self._joined
         if self._reader is None:
-            self._reader = self.handles.reader()
+            if self._read_conn is not None:  # reads began on a plain connection: the session joins them
+                self._reader = Session(self._read_conn, expire_on_commit=False, join_transaction_mode="rollback_only")
+            else:
+                self._reader = self.handles.reader()
         return self._reader
 
     @property
     def conn(self) -> Connection:
-        """The reading session's connection, for Core statements on the hot path (issue #18): the
-        same transaction as :attr:`session`, without the ORM's per-statement machinery."""
-        return self.session.connection()
+        """The connection for Core statements (the hot path, issue #18): the same transaction as
+        :attr:`session`, and when no session is open, a plain pooled connection without one."""
+        if self._writer is not None:
+            return self._writer.connection()
+        if self._group_conn is not None:
+            return self._group_conn
+        if self._reader is not None:
+            return self._reader.connection()
+        if self._read_conn is None:
+            self._read_conn = self.handles.engine.connect()
+        return self._read_conn
+
+    def _end_joined(self, *, flush: bool) -> None:
+        joined, self._joined = self._joined, None
+        if joined is not None:
+            if flush:
+                joined.commit()  # flushes, then releases its savepoint: the rows stay in the transaction
+            else:
+                joined.close()  # rolls its savepoint back
+
+    def _end_read(self) -> None:
+        """End the read transaction (one pooled connection at a time)."""
+        if self._reader is not None:
+            self._reader.commit()
+        if self._read_conn is not None:
+            self._read_conn.commit()
 
     @property
     def dialect(self) -> str:
@@ -255,6 +304,8 @@ class UnitOfWork:
         the next :meth:`write`), or now if it is open. It may raise :class:`Retry`."""
         if self._writer is not None:
             statement(self._writer.connection())
+        elif self._group_conn is not None:  # staged from inside a staged statement (a certificate's audit row)
+            statement(self._group_conn)
         else:
             self._staged.append(statement)
 
@@ -262,8 +313,9 @@ class UnitOfWork:
         """Begin the write transaction (once) and return its session; staged statements run first."""
         if self._writer is not None:
             return self._writer
-        if self._reader is not None:
-            self._reader.commit()  # end the read transaction: one pooled connection at a time
+        if self._group_conn is not None:  # inside a staged statement: the group's transaction is open
+            return self.session
+        self._end_read()
         lock = self.handles.write_lock
         if lock is not None:
             lock.acquire()
@@ -284,16 +336,21 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Commit what was written (if anything); the unit can go on reading and writing afterwards."""
-        if self._staged and self._writer is None and self.handles.group is not None:
+        if self._staged and self._writer is None:
+            # Only staged statements: written on a plain connection, with the other units committing
+            # now where there is a group (SQLite), else alone.
             staged, self._staged = self._staged, []
-            if self._reader is not None:
-                self._reader.commit()  # end the read transaction first, as write() does
-            self.handles.group.commit(self, staged)  # with the other units committing now (SQLite)
+            self._end_read()
+            if self.handles.group is not None:
+                self.handles.group.commit(self, staged)
+            else:
+                ticket = _Ticket(self, staged)
+                write_units(self.handles, [ticket])
+                if ticket.error is not None:
+                    raise ticket.error
             if self._reader is not None:
                 self._reader.expire_all()
             return
-        if self._staged and self._writer is None:
-            self.write()  # runs the staged statements
         s = self._writer
         if s is None:
             return
@@ -313,12 +370,17 @@ class UnitOfWork:
                 self._end_write()
         if self._reader is not None:
             self._reader.rollback()
+        if self._read_conn is not None:
+            self._read_conn.rollback()
 
     def close(self) -> None:
         self.rollback()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        if self._read_conn is not None:
+            self._read_conn.close()
+            self._read_conn = None
 
     def _end_write(self) -> None:
         s, self._writer = self._writer, None

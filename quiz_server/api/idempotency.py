@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from netralitas.errors import InvalidInput
 from quiz_server.models import IdempotencyRecord
 from quiz_server.services.errors import IdempotencyKeyReused
-from quiz_server.uow import Retry
+from quiz_server.uow import Retry, UnitOfWork
 
 if TYPE_CHECKING:
     from quiz_server.api.endpoint import Call
@@ -35,27 +35,48 @@ if TYPE_CHECKING:
 HEADER = "Idempotency-Key"
 
 
-def _request_hash() -> str:
-    body = request.get_data(cache=True) or b""
+def request_digest(secret_key: str, method: str, path: str, body: bytes) -> str:
+    """What a record remembers of its request: method, path and the body as canonical JSON."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except (ValueError, RecursionError):
         canonical = body
     # Keyed with the server's secret: a login body holds a password, and a plain SHA-256 of it kept
     # for days would let anyone holding a copy of the database test guesses offline.
-    secret = hashlib.sha256(b"idempotency-request:" + str(current_app.config["SECRET_KEY"]).encode()).digest()
-    message = request.method.encode() + b" " + request.path.encode() + b"\n" + canonical
+    secret = hashlib.sha256(b"idempotency-request:" + str(secret_key).encode()).digest()
+    message = method.encode() + b" " + path.encode() + b"\n" + canonical
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-def _replay(rec: Row, digest: str) -> Response:
+def check_key(key: str) -> None:
+    if len(key) > 200:
+        raise InvalidInput("Idempotency-Key terlalu panjang (maks. 200 karakter).", code="invalid_idempotency_key")
+
+
+def replayed(rec: Row, digest: str, secret_key: str) -> tuple[int, bytes]:
+    """The stored reply (status, JSON body) of ``rec``; another body under the same key is refused."""
     if rec.request_hash != digest:
         raise IdempotencyKeyReused()
     stored = rec.body.encode()
-    resp = make_response(_cipher().decrypt(stored) if stored.startswith(b"gAAAA") else stored, rec.status)
-    resp.mimetype = "application/json"
-    resp.headers["Idempotent-Replayed"] = "true"
-    return resp
+    return rec.status, _cipher(secret_key).decrypt(stored) if stored.startswith(b"gAAAA") else stored
+
+
+def stage_record(
+    uow: UnitOfWork, principal: str, key: str, digest: str, status: int, data: bytes, *, encrypt: bool, secret_key: str
+) -> None:
+    """Write the record with the change it protects, in its transaction (``uow.stage``)."""
+    body = _cipher(secret_key).encrypt(data).decode() if encrypt or not data.startswith(b"{") else data.decode()
+    row = {"principal": principal, "key": key, "request_hash": digest, "status": status, "body": body}
+
+    def store(conn: Connection) -> None:
+        try:
+            conn.execute(_INSERT, row)
+        except IntegrityError:
+            # Lost a race with the same key: the twin's change and record are committed, ours is
+            # not. Run again (web._in_unit_of_work, hot.HotPath): the lookup then replays the twin's reply.
+            raise Retry() from None
+
+    uow.stage(store)
 
 
 def guarded(call: Call, produce: Callable[[], object], *, secret_reply: bool = True) -> Response:
@@ -65,27 +86,23 @@ def guarded(call: Call, produce: Callable[[], object], *, secret_reply: bool = T
     key = request.headers.get(HEADER)
     if not key:
         return make_response(produce())
-    if len(key) > 200:
-        raise InvalidInput("Idempotency-Key terlalu panjang (maks. 200 karakter).", code="invalid_idempotency_key")
+    check_key(key)
     principal = call.who.key if call.who else "anonymous"
-    digest = _request_hash()
-    rec = _find(call.uow.conn, principal, key)
+    secret_key = current_app.config["SECRET_KEY"]
+    digest = request_digest(secret_key, request.method, request.path, request.get_data(cache=True) or b"")
+    rec = find(call.uow.conn, principal, key)
     if rec is not None:
-        return _replay(rec, digest)
+        status, data = replayed(rec, digest, secret_key)
+        resp = make_response(data, status)
+        resp.mimetype = "application/json"
+        resp.headers["Idempotent-Replayed"] = "true"
+        return resp
     resp = make_response(produce())
     if resp.status_code >= 300:
         return resp  # refusals are not recorded: the same key may be retried after fixing the input
-    row = _record(principal, key, digest, resp, encrypt=secret_reply)
-
-    def store(conn: Connection) -> None:
-        try:
-            conn.execute(_INSERT, row)
-        except IntegrityError:
-            # Lost a race with the same key: the twin's change and record are committed, ours is
-            # not. Run again (web._in_unit_of_work): the lookup above then replays the twin's reply.
-            raise Retry() from None
-
-    call.uow.stage(store)  # written with the change it protects, in its transaction
+    stage_record(
+        call.uow, principal, key, digest, resp.status_code, resp.get_data(), encrypt=secret_reply, secret_key=secret_key
+    )
     return resp
 
 
@@ -96,19 +113,12 @@ _FIND = select(_T.c.request_hash, _T.c.status, _T.c.body).where(
 )
 
 
-def _find(conn: Connection, principal: str, key: str) -> Row | None:
+def find(conn: Connection, principal: str, key: str) -> Row | None:
     """The stored record (request_hash, status, body), by a Core statement compiled once."""
     return conn.execute(_FIND, {"principal": principal, "key": key}).first()
 
 
-def _cipher() -> Fernet:
+def _cipher(secret_key: str) -> Fernet:
     """Stored responses can hold a fresh bearer token (registration, login): keep them encrypted
     with a key derived from the server secret, so a copy of the database alone reveals none."""
-    secret = current_app.config["SECRET_KEY"].encode()
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"idempotency:" + secret).digest()))
-
-
-def _record(principal: str, key: str, digest: str, resp: Response, *, encrypt: bool) -> dict[str, object]:
-    data = resp.get_data()
-    body = _cipher().encrypt(data).decode() if encrypt or not data.startswith(b"{") else data.decode()
-    return {"principal": principal, "key": key, "request_hash": digest, "status": resp.status_code, "body": body}
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"idempotency:" + str(secret_key).encode()).digest()))

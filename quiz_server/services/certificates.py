@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import os
 import re
 import secrets
 from pathlib import Path
@@ -72,23 +73,23 @@ def major(version: str) -> int:
 
 
 # course.yaml per content folder, with the file's modification time (a per-process cache).
-_courses: dict[Path, tuple[tuple[int, int], Course]] = {}
+_courses: dict[str, tuple[tuple[int, int], Course]] = {}
 
 
 def course_settings(content_path: str | Path) -> Course:
     """course.yaml from the content folder (certificate facts, the certification rule, the review
     options), re-read only when the file changes: size with the time, as two edits within one
-    timestamp tick keep the same mtime."""
-    path = Path(content_path) / "course.yaml"
+    timestamp tick keep the same mtime. Asked on every submit (issue #18): one ``stat``, no pathlib."""
+    path = os.path.join(content_path, "course.yaml")
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         raise Unavailable("Berkas course.yaml tidak dapat dibaca di server.", code="content_unavailable") from None
     stamp = (st.st_mtime_ns, st.st_size)
     cached = _courses.get(path)
     if cached is None or cached[0] != stamp:
         try:
-            course = Course.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+            course = Course.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
         except (yaml.YAMLError, ValidationError) as exc:
             raise ContentError([f"{path}: {exc}"]) from None
         cached = _courses[path] = (stamp, course)

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -124,3 +125,36 @@ def test_a_stream_is_authorised_by_the_app_and_ends_after_its_lifetime(served):
         body = resp.text  # read to the end: the server closes the stream at its lifetime (6 s here)
     assert body.startswith("retry: 1000\n\n") and "data: " in body
     assert time.monotonic() - started < 60  # a generous bound only a stream that never ends misses
+
+
+def test_start_and_submit_are_served_natively_with_every_promise(served):
+    """Under `netralitas serve` the ASGI router answers start and submit itself (quiz_server/hot.py):
+    the same answers, the replay of a key, refusals in the one error shape, the client's address in
+    the audit rows, and the security headers of every API answer."""
+    live = served
+    _, api = live.register()
+    key = str(uuid.uuid4())
+    first = api.post("/api/v1/quizzes/m01/attempts", json={}, headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.text
+    again = api.post("/api/v1/quizzes/m01/attempts", json={}, headers={"Idempotency-Key": key})
+    assert again.headers["Idempotent-Replayed"] == "true" and again.content == first.content
+    for name, value in [("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"),
+                        ("X-Frame-Options", "DENY"), ("Content-Type", "application/json")]:  # fmt: skip
+        assert first.headers[name] == value
+    attempt = first.json()["attempt"]
+    path = f"/api/v1/attempts/{attempt['id']}/submit"
+    answers = {q["id"]: [q["choices"][0]["id"]] for q in attempt["questions"]}
+    assert live.api().post(path, json={"answers": answers}).json()["error"]["code"] == "unauthorized"
+    big = api.post(path, data=b'{"answers": {"x": ["' + b"a" * (70 * 1024) + b'"]}}',
+                   headers={"Content-Type": "application/json"})  # fmt: skip
+    assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
+    done = api.post(path, json={"answers": answers}, headers={"Idempotency-Key": "kirim-1"})
+    assert done.status_code == 200, done.text
+    assert done.json()["result"]["attempt_id"] == attempt["id"]
+    replay = api.post(path, json={"answers": answers}, headers={"Idempotency-Key": "kirim-1"})
+    assert replay.content == done.content and replay.headers["Idempotent-Replayed"] == "true"
+    rows = live.sql("SELECT action, ip FROM audit_log WHERE target = :t ORDER BY id", t=attempt["id"])
+    assert rows == [("attempt_start", "127.0.0.1"), ("attempt_submit", "127.0.0.1")]
+    assert (
+        live.sql("SELECT count(*) FROM attempts WHERE id = :t AND submitted_at IS NOT NULL", t=attempt["id"])[0][0] == 1
+    )
