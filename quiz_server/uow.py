@@ -46,6 +46,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from netralitas.errors import Conflict
+from quiz_server import fastsql
 
 
 class WriteLock:
@@ -186,18 +187,22 @@ def write_units(handles: DbHandles, batch: list[_Ticket]) -> None:
         conn.begin()
         alone = len(batch) == 1  # no savepoint needed: a failure rolls the transaction back
         for t in batch:
-            savepoint = None if alone else conn.begin_nested()
+            # Plain SAVEPOINT statements: SQLAlchemy's begin_nested() cost more than the unit's own
+            # statements (issue #18); nothing else touches this connection's savepoints.
+            if not alone:
+                fastsql.run(conn, "SAVEPOINT unit")
             t.uow._group_conn = conn  # a statement may read or write through its unit (certification)
             try:
                 for statement in t.statements:
                     statement(conn)
                 t.uow._end_joined(flush=True)
-                if savepoint is not None:
-                    savepoint.commit()
+                if not alone:
+                    fastsql.run(conn, "RELEASE SAVEPOINT unit")
             except BaseException as exc:  # this unit only: Retry, a constraint, a bug
                 t.uow._end_joined(flush=False)
-                if savepoint is not None:
-                    savepoint.rollback()
+                if not alone:
+                    fastsql.run(conn, "ROLLBACK TO SAVEPOINT unit")
+                    fastsql.run(conn, "RELEASE SAVEPOINT unit")
                 t.error = exc
             finally:
                 t.uow._group_conn = None
@@ -256,16 +261,16 @@ class UnitOfWork:
                 )
             return self._joined
         if self._reader is None:
-            if self._read_conn is not None:  # reads began on a plain connection: the session joins them
-                self._reader = Session(self._read_conn, expire_on_commit=False, join_transaction_mode="rollback_only")
-            else:
-                self._reader = self.handles.reader()
+            # Reads that began on a plain connection end there (its connection goes back to the pool:
+            # one pooled connection per unit at a time); the session reads in a transaction of its own.
+            self._close_read_conn()
+            self._reader = self.handles.reader()
         return self._reader
 
     @property
     def conn(self) -> Connection:
-        """The connection for Core statements (the hot path, issue #18): the same transaction as
-        :attr:`session`, and when no session is open, a plain pooled connection without one."""
+        """The connection for Core statements (the hot path, issue #18): the session's when one is
+        open, else a plain pooled connection without one (:attr:`session` closes it when asked)."""
         if self._writer is not None:
             return self._writer.connection()
         if self._group_conn is not None:
@@ -285,11 +290,15 @@ class UnitOfWork:
                 joined.close()  # rolls its savepoint back
 
     def _end_read(self) -> None:
-        """End the read transaction (one pooled connection at a time)."""
+        """End the read transaction: its connection goes back to the pool before the write takes one."""
         if self._reader is not None:
             self._reader.commit()
-        if self._read_conn is not None:
-            self._read_conn.commit()
+        self._close_read_conn()
+
+    def _close_read_conn(self) -> None:
+        conn, self._read_conn = self._read_conn, None
+        if conn is not None:
+            conn.close()  # rolls back what it read and returns it to the pool
 
     @property
     def dialect(self) -> str:
@@ -371,16 +380,14 @@ class UnitOfWork:
         if self._reader is not None:
             self._reader.rollback()
         if self._read_conn is not None:
-            self._read_conn.rollback()
+            self._read_conn.rollback()  # kept: the unit may read on
 
     def close(self) -> None:
         self.rollback()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
-        if self._read_conn is not None:
-            self._read_conn.close()
-            self._read_conn = None
+        self._close_read_conn()
 
     def _end_write(self) -> None:
         s, self._writer = self._writer, None

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from netralitas.errors import InvalidInput
+from quiz_server.fastsql import Prepared
 from quiz_server.models import IdempotencyRecord
 from quiz_server.services.errors import IdempotencyKeyReused
 from quiz_server.uow import Retry, UnitOfWork
@@ -70,7 +71,7 @@ def stage_record(
 
     def store(conn: Connection) -> None:
         try:
-            conn.execute(_INSERT, row)
+            _INSERT.execute(conn, row)
         except IntegrityError:
             # Lost a race with the same key: the twin's change and record are committed, ours is
             # not. Run again (web._in_unit_of_work, hot.HotPath): the lookup then replays the twin's reply.
@@ -107,15 +108,17 @@ def guarded(call: Call, produce: Callable[[], object], *, secret_reply: bool = T
 
 
 _T = IdempotencyRecord.__table__
-_INSERT = _T.insert()
-_FIND = select(_T.c.request_hash, _T.c.status, _T.c.body).where(
-    _T.c.principal == bindparam("principal"), _T.c.key == bindparam("key")
+_INSERT = Prepared(_T.insert(), keys=("principal", "key", "request_hash", "status", "body"))
+_FIND = Prepared(
+    select(_T.c.request_hash, _T.c.status, _T.c.body).where(
+        _T.c.principal == bindparam("principal"), _T.c.key == bindparam("key")
+    )
 )
 
 
 def find(conn: Connection, principal: str, key: str) -> Row | None:
     """The stored record (request_hash, status, body), by a Core statement compiled once."""
-    return conn.execute(_FIND, {"principal": principal, "key": key}).first()
+    return _FIND.first(conn, {"principal": principal, "key": key})
 
 
 def _cipher(secret_key: str) -> Fernet:

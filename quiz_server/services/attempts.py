@@ -27,6 +27,7 @@ from netralitas.content import lint
 from netralitas.content.models import CertificationTrack, Review
 from netralitas.errors import Conflict, InvalidInput
 from quiz_server.config import Settings
+from quiz_server.fastsql import Prepared
 from quiz_server.models import Attempt, Participant, Question, Quiz, Workshop
 from quiz_server.models.base import utcnow
 from quiz_server.services import (
@@ -52,7 +53,12 @@ from quiz_server.services.errors import (
 )
 from quiz_server.uow import Retry, UnitOfWork
 
-_rng = random.SystemRandom()
+
+def _fresh_rng() -> random.Random:
+    """A generator for one attempt's draw and shuffles, seeded with 256 fresh random bits: as
+    unpredictable as the system's generator for the few dozen values one draw takes, without a
+    system call for each (issue #18)."""
+    return random.Random(secrets.randbits(256))  # noqa: S311 - shuffles, not secrets; a fresh seed per attempt
 
 
 def get_quiz(uow: UnitOfWork, quiz_id: str) -> Quiz:
@@ -73,19 +79,22 @@ def _stem_words(stem: str) -> frozenset[str]:
     return lint.stem_words(stem)
 
 
-def _too_close(q: Question, picked: list[Question]) -> bool:
-    mine = _stem_words(f"{q.scenario or ''} {q.text}".strip())
-    for other in picked:
-        theirs = _stem_words(f"{other.scenario or ''} {other.text}".strip())
+def _stem_of(q: Question) -> frozenset[str]:
+    return _stem_words(f"{q.scenario or ''} {q.text}".strip())
+
+
+def _too_close(mine: frozenset[str], picked: list[frozenset[str]]) -> bool:
+    for theirs in picked:
         union = mine | theirs
         if union and len(mine & theirs) / len(union) >= DRAW_NEAR_DUPLICATE:
             return True
     return False
 
 
-def draw_questions(pool: list[Question], n: int) -> list[Question]:
+def draw_questions(pool: list[Question], n: int, rng: random.Random | None = None) -> list[Question]:
     """Pick ``n`` questions spread over topics: round-robin over shuffled topic groups, skipping a
     question too close to one already drawn (used only when the pool has nothing else left)."""
+    _rng = rng or _fresh_rng()
     groups: dict[str, list[Question]] = defaultdict(list)
     for q in pool:
         groups[q.topics[0] if q.topics else "-"].append(q)
@@ -94,22 +103,29 @@ def draw_questions(pool: list[Question], n: int) -> list[Question]:
     order = list(groups.values())
     _rng.shuffle(order)
     picked: list[Question] = []
+    stems: list[frozenset[str]] = []  # of the picked questions, each computed once (issue #18)
     held_back: list[Question] = []
     while len(picked) < n and any(order):
         for g in order:
             if g and len(picked) < n:
                 q = g.pop()
-                (held_back if _too_close(q, picked) else picked).append(q)
+                mine = _stem_of(q)
+                if _too_close(mine, stems):
+                    held_back.append(q)
+                else:
+                    picked.append(q)
+                    stems.append(mine)
     picked += held_back[: n - len(picked)]
     _rng.shuffle(picked)
     return picked
 
 
-def _shown(question: Question) -> list[list[str]]:
+def _shown(question: Question, rng: random.Random) -> list[list[str]]:
     """Per-attempt opaque choice ids in a shuffled order: [[shown_id, choice_id], ...]."""
     order = [c["id"] for c in question.choices]
-    _rng.shuffle(order)
-    return [[secrets.token_hex(4), cid] for cid in order]
+    rng.shuffle(order)
+    ids = secrets.token_hex(4 * len(order))  # one call: 8 hex digits (32 random bits) per choice
+    return [[ids[8 * i : 8 * i + 8], cid] for i, cid in enumerate(order)]
 
 
 def _with_public_ids(draw: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -158,8 +174,9 @@ def _questions_for(uow: UnitOfWork, attempt: Attempt) -> dict[str, Question]:
 
 def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | None = None) -> dict[str, Any]:
     quiz = get_quiz(uow, quiz_id)
-    picked = draw_questions(list(catalog.snapshot(uow).pools.get(quiz.id, [])), quiz.questions_per_attempt)
-    draw = _with_public_ids([{"q": q.id, "choices": _shown(q)} for q in picked])
+    rng = _fresh_rng()
+    picked = draw_questions(list(catalog.snapshot(uow).pools.get(quiz.id, [])), quiz.questions_per_attempt, rng)
+    draw = _with_public_ids([{"q": q.id, "choices": _shown(q, rng)} for q in picked])
     # Every read before the write lock (issue #18); the writes are staged. Two racing starts read the
     # same count: the unique (learner, quiz, number) lets only one insert it, and the other runs
     # again (Retry), counting the winner's attempt.
@@ -167,7 +184,7 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
     if workshop_id is not None:
         window_end = workshop_window_end(uow.session, learner_id, quiz.id, workshop_id)
     # One read for both: attempts used, and extra attempts granted ("kesempatan tambahan").
-    used, extra = uow.conn.execute(_USED, {"learner_id": learner_id, "quiz_id": quiz.id}).one()
+    used, extra = _USED.one(uow.conn, {"learner_id": learner_id, "quiz_id": quiz.id})
     allowed = quiz.attempts_allowed + extra
     if used >= allowed:
         raise AttemptLimitReached(f"Batas {allowed} kali percobaan untuk kuis ini sudah habis.")
@@ -188,7 +205,7 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
 
     def insert(conn: Connection) -> None:
         try:
-            conn.execute(_INSERT, row)
+            _INSERT.execute(conn, row)
         except IntegrityError:  # a concurrent start took this number: count again
             raise Retry() from None
         summary.on_start(conn, learner_id=learner_id, quiz_id=row["quiz_id"], started_at=now)
@@ -200,16 +217,30 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
 
 # The hot path's statements (issue #18): Core, built once, so SQLAlchemy compiles each once.
 _A = Attempt.__table__
-_USED = select(
-    select(func.count())
-    .select_from(_A)
-    .where(_A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id"))
-    .scalar_subquery(),
-    lifecycle.GRANTED.scalar_subquery(),
+# The columns a start stores (the rest keep their defaults).
+_START_KEYS = (
+    "id",
+    "learner_id",
+    "quiz_id",
+    "number",
+    "workshop_id",
+    "started_at",
+    "expires_at",
+    "submitted_at",
+    "draw",
 )
-_INSERT = _A.insert()
-_ATTEMPT = select(_A).where(_A.c.id == bindparam("attempt_id"))
-_SUBMIT = (
+_USED = Prepared(
+    select(
+        select(func.count())
+        .select_from(_A)
+        .where(_A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id"))
+        .scalar_subquery(),
+        lifecycle.GRANTED.scalar_subquery(),
+    )
+)
+_INSERT = Prepared(_A.insert(), keys=_START_KEYS)
+_ATTEMPT = Prepared(select(_A).where(_A.c.id == bindparam("attempt_id")))
+_SUBMIT = Prepared(
     _A.update()
     .where(_A.c.id == bindparam("attempt_id"), _A.c.submitted_at.is_(None))
     .values(
@@ -222,9 +253,11 @@ _SUBMIT = (
         feedback=bindparam("feedback"),
     )
 )
-_STANDING = select(
-    _A.c.id, _A.c.submitted_at, _A.c.expires_at, _A.c.passed, lifecycle.GRANTED.scalar_subquery().label("extra")
-).where(_A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id"))
+_STANDING = Prepared(
+    select(
+        _A.c.id, _A.c.submitted_at, _A.c.expires_at, _A.c.passed, lifecycle.GRANTED.scalar_subquery().label("extra")
+    ).where(_A.c.learner_id == bindparam("learner_id"), _A.c.quiz_id == bindparam("quiz_id"))
+)
 
 
 def get_open(
@@ -240,7 +273,7 @@ def get_open(
 
 def _own(uow: UnitOfWork, learner_id: int, attempt_id: str) -> Attempt:
     """The learner's own attempt, as a read-only row (its columns as attributes, like the model)."""
-    attempt = uow.conn.execute(_ATTEMPT, {"attempt_id": attempt_id}).first()
+    attempt = _ATTEMPT.first(uow.conn, {"attempt_id": attempt_id})
     if attempt is None or attempt.learner_id != learner_id:
         raise AttemptNotFound()
     return attempt
@@ -320,7 +353,7 @@ def _standing(
 ) -> review.Standing:
     """Whether the attempt's learner passed the quiz or has it closed, from their attempts as stored
     now; ``now_row``: this attempt as the submit being stored leaves it (not written yet)."""
-    found = uow.conn.execute(_STANDING, {"learner_id": attempt.learner_id, "quiz_id": attempt.quiz_id}).all()
+    found = _STANDING.all(uow.conn, {"learner_id": attempt.learner_id, "quiz_id": attempt.quiz_id})
     rows = [now_row if now_row is not None and r.id == attempt.id else review.AttemptRow(*r[1:4]) for r in found]
     # Each row carries the grants too (one read); the attempt itself is always among the rows.
     extra = found[0].extra if found else lifecycle.granted(uow, attempt.learner_id, attempt.quiz_id)
@@ -397,7 +430,7 @@ def submit(
     values |= {"max_score": maximum, "percent": percent, "passed": passed, "feedback": feedback}
 
     def store(conn: Connection) -> None:
-        if not conn.execute(_SUBMIT, values).rowcount:
+        if not _SUBMIT.execute(conn, values):
             raise Retry()  # a concurrent submit of this attempt won: run again, as a repeat of it
         summary.on_submit(
             conn,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from quiz_server.fastsql import Prepared
 from quiz_server.models import AuditEvent
 from quiz_server.models.base import utcnow
 from quiz_server.uow import UnitOfWork
@@ -20,7 +21,7 @@ def record(uow: UnitOfWork, actor: str, action: str, target: str | None = None, 
         "detail": detail or None,
     }
     # Core, staged: written when the unit's write transaction opens (issue #18), with what it records.
-    uow.stage(lambda conn: conn.execute(_INSERT, row))
+    uow.stage(lambda conn: _INSERT.execute(conn, row))
 
 
-_INSERT = AuditEvent.__table__.insert()
+_INSERT = Prepared(AuditEvent.__table__.insert(), keys=("at", "actor", "action", "target", "ip", "detail"))

@@ -29,6 +29,7 @@ from sqlalchemy import bindparam, func, or_, select
 from netralitas.content.models import CertificationTrack, Course
 from netralitas.errors import Conflict, Forbidden, InvalidInput
 from quiz_server.config import Settings
+from quiz_server.fastsql import Prepared
 from quiz_server.models import (
     Attempt,
     Certificate,
@@ -134,7 +135,7 @@ def certify_if_complete(uow: UnitOfWork, settings: Settings, learner_id: int, *,
 
 
 _CS = CompletionSummary.__table__
-_BEST = (  # built once: every passing submit asks (issue #18); a plain parameter, so compiled once too
+_BEST = Prepared(  # every passing submit asks (issue #18)
     select(_CS.c.quiz_id, _CS.c.best_percent).where(_CS.c.learner_id == bindparam("learner_id"))
 )
 
@@ -150,7 +151,7 @@ def after_submit(uow: UnitOfWork, settings: Settings, learner_id: int, *, passed
         return
     rule = course(settings)
     mark = rule.quiz.pass_percent
-    reached = {quiz for quiz, best in uow.conn.execute(_BEST, {"learner_id": learner_id}) if (best or 0) >= mark}
+    reached = {quiz for quiz, best in _BEST.all(uow.conn, {"learner_id": learner_id}) if (best or 0) >= mark}
     if all(m.id in reached for m in rule.modules):
         certify_if_complete(uow, settings, learner_id, trigger="quiz_submit")
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.orm import Session
 
+from quiz_server.fastsql import Prepared
 from quiz_server.models import Learner, Staff, Token
 from quiz_server.models.base import utcnow
 
@@ -111,7 +112,7 @@ def forget_principals() -> None:
     _cache.clear()
 
 
-def principal_for(s: Session, raw: str, kind: str) -> Principal | None:
+def principal_for(s: Session | Connection, raw: str, kind: str) -> Principal | None:
     """The caller a token stands for: one query (the token with its learner or staff account), or
     for a learner's bearer token a lookup of the last CACHE_SECONDS."""
     digest = token_digest(raw)
@@ -127,9 +128,9 @@ def principal_for(s: Session, raw: str, kind: str) -> Principal | None:
     return who
 
 
-def _lookup(s: Session, digest: str, kind: str) -> tuple[Principal | None, dt.datetime | None]:
+def _lookup(s: Session | Connection, digest: str, kind: str) -> tuple[Principal | None, dt.datetime | None]:
     """One Core statement, compiled once: the token with its learner's or staff account's columns."""
-    row = s.connection().execute(_LOOKUP, {"digest": digest, "kind": kind}).first()
+    row = _LOOKUP.first(s if isinstance(s, Connection) else s.connection(), {"digest": digest, "kind": kind})
     if row is None or row.expires_at < utcnow():
         return None, None
     if row.learner_id is not None:
@@ -139,7 +140,7 @@ def _lookup(s: Session, digest: str, kind: str) -> tuple[Principal | None, dt.da
     return Principal("staff", row.staff_id, row.role, row.staff_instansi, row.username), row.expires_at
 
 
-_LOOKUP = (
+_LOOKUP = Prepared(
     select(
         Token.expires_at,
         Learner.id.label("learner_id"),

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, Insert, Select, bindparam, case, delete, func, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
+from quiz_server.fastsql import Prepared
 from quiz_server.models import Attempt, CompletionSummary, Learner, RosterEntry, SummaryMark
 from quiz_server.models.base import utcnow
 from quiz_server.uow import UnitOfWork
@@ -80,7 +81,7 @@ def _upserts(dialect: str) -> tuple[Insert, Insert]:
     return start, submit
 
 
-_STATEMENTS = {name: _upserts(name) for name in ("sqlite", "postgresql")}
+_STATEMENTS = {name: tuple(Prepared(u) for u in _upserts(name)) for name in ("sqlite", "postgresql")}
 
 
 def on_start(conn: Connection, *, learner_id: int, quiz_id: str, started_at: dt.datetime) -> None:
@@ -88,15 +89,15 @@ def on_start(conn: Connection, *, learner_id: int, quiz_id: str, started_at: dt.
 
     ``started_at`` is not stored today (a start moves no report figure); it is part of the call so
     that a figure that needs it later does not change every caller."""
-    conn.execute(_STATEMENTS[conn.dialect.name][0], {"learner_id": learner_id, "quiz_id": quiz_id})
+    _STATEMENTS[conn.dialect.name][0].execute(conn, {"learner_id": learner_id, "quiz_id": quiz_id})
 
 
 def on_submit(
     conn: Connection, *, learner_id: int, quiz_id: str, percent: float, passed: bool, submitted_at: dt.datetime
 ) -> None:
     """An attempt was submitted and scored (call in the transaction that stores the score)."""
-    conn.execute(
-        _STATEMENTS[conn.dialect.name][1],
+    _STATEMENTS[conn.dialect.name][1].execute(
+        conn,
         {
             "learner_id": learner_id,
             "quiz_id": quiz_id,
