@@ -124,3 +124,22 @@ def test_other_methods_on_the_hot_paths_are_flasks_answers(live, method):
         b = _flask_only(live).open(path, method=method, headers=auth)
         assert a.status_code >= 400
         _same(a, b)
+
+
+def test_the_router_reads_client_addresses_as_the_proxy_fix_does(tmp_path):
+    """Under `netralitas serve` the router takes the client's address itself (quiz_server/asgi.py):
+    behind a trusted proxy it is the one X-Forwarded-For names, from anyone else the peer's own."""
+    from quiz_server import create_app
+
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path / "i"), "DATABASE_URL": f"sqlite:///{tmp_path / 'q.sqlite'}", "PROXY_HOPS": 1}
+    )
+    hot = app.extensions["hot_path"]
+    forwarded = {"x-forwarded-for": "10.1.2.3", "x-forwarded-proto": "https"}
+    assert hot.client("127.0.0.1", forwarded) == "10.1.2.3"
+    assert hot.client("192.0.2.9", forwarded) == "192.0.2.9"  # not a trusted proxy: its header is ignored
+    assert hot.client("127.0.0.1", {}) == "127.0.0.1"
+    plain = create_app({"INSTANCE_PATH": str(tmp_path / "j"), "DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite'}"})
+    assert plain.extensions["hot_path"].client("127.0.0.1", forwarded) == "127.0.0.1"  # no proxy configured
+    for a in (app, plain):
+        a.extensions["db"].engine.dispose()
