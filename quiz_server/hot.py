@@ -167,6 +167,7 @@ class HotPath:
 
         def produce() -> tuple[int, Any]:
             if kind == "start":
+                uow.end_reads()  # the token is checked: wait for a slot without holding a connection
                 with spike.start_slot(uow.handles.shared, settings):
                     return 201, {"attempt": attempts.start(uow, who.id, arg, body.workshop_id)}
             policy = review.course_policy(self.app.config["CONTENT_PATH"])

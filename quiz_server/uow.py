@@ -289,6 +289,11 @@ class UnitOfWork:
             else:
                 joined.close()  # rolls its savepoint back
 
+    def end_reads(self) -> None:
+        """End the read transaction and give its connection back to the pool, before a wait (the
+        start-spike guard): a queue of waiting requests must not hold the pool's connections."""
+        self._end_read()
+
     def _end_read(self) -> None:
         """End the read transaction: its connection goes back to the pool before the write takes one."""
         if self._reader is not None:

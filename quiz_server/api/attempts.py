@@ -26,6 +26,7 @@ def _policy() -> Review:
     responses={201: "Percobaan", 404: "quiz_not_found", 409: "attempt_limit_reached", 429: "server_busy"},
 )
 def start_attempt(call: Call, quiz_id: str):
+    call.uow.end_reads()  # wait for a slot without holding a pooled connection
     with spike.start_slot(call.uow.handles.shared, call.settings):
         attempt = attempts.start(call.uow, call.me.id, quiz_id, call.body.workshop_id)
     return jsonify({"attempt": attempt}), 201
