@@ -42,6 +42,7 @@ from quiz_server.api.validation import parse_json
 from quiz_server.schemas import StartAttempt, SubmitAttempt
 from quiz_server.services import attempts, credentials, review, spike
 from quiz_server.uow import Retry, UnitOfWork
+from quiz_server.web import RETRIES  # the Flask views run again as often
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 # match any run of characters but "/".
 START = re.compile(r"^/api/v1/quizzes/([^/]+)/attempts$")
 SUBMIT = re.compile(r"^/api/v1/attempts/([^/]+)/submit$")
-RETRIES = 8  # as web.RETRIES
+
 
 # What security._security_headers puts on every API answer.
 _HEADERS = [
