@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import orjson
 from flask import Flask
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import sessionmaker
 
 from quiz_server import fastsql, filemodes
@@ -28,7 +30,17 @@ def _json_dumps(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def make_engine(url: str, busy_timeout_ms: int = 5000, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+# A pooled PostgreSQL connection unused for this long is pinged before it is handed out.
+PING_IDLE_SECONDS = 2.0
+
+
+def make_engine(
+    url: str,
+    busy_timeout_ms: int = 5000,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    ping_idle_seconds: float = PING_IDLE_SECONDS,
+) -> Engine:
     url = normalise_url(url)
     json_options = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
@@ -63,15 +75,46 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, pool_size: int = 10, max_
             fastsql.run(conn, "BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=10,
-        pool_pre_ping=True,
         hide_parameters=True,
         **json_options,
     )
+    _ping_when_idle(engine, ping_idle_seconds)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection at checkout only when it sat unused for ``idle_seconds``.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout: a round trip before each request's read
+    and another before its write (issue #18). A connection used a moment ago is as good as the
+    ping would say; one left idle may have been dropped by a database restart or a firewall and is
+    pinged, and replaced (with every connection of the pool older than it) when the ping finds it
+    dead, before any request uses it. A connection the database drops within ``idle_seconds`` of
+    its last use fails its next statement instead: that request gets 503 with Retry-After
+    (errors.py), and the disconnect empties the pool, so the next request connects afresh."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # just connected, or in use a moment ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_conn, None):
+                record.info.pop("idle_since", None)
+                raise InvalidatePoolError() from exc  # the pool connects again and retries
+            raise
 
 
 def sqlite_files(url: str) -> list[Path]:

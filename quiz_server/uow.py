@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from netralitas.errors import Conflict
@@ -232,6 +232,49 @@ class DbHandles:
         if self.write_lock is not None and self.group is None:
             self.group = GroupCommit(self)
         self.write_engine = self.engine.execution_options(write=True)  # BEGIN IMMEDIATE on SQLite
+        # SQLite: each thread keeps the connection it reads on outside a transaction (the hot path's
+        # Core reads), instead of a pool checkout and return per request (issue #18: about a tenth of
+        # a start's Python time). It holds no transaction between units: pysqlite runs each such
+        # read as a statement of its own, and a unit that began one ends it (give_back).
+        self._kept = threading.local()
+        self._kept_all: list[tuple[int, Connection]] = []  # (process id, connection), closed at dispose
+        self._kept_lock = threading.Lock()
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "engine_disposed", self._forget_kept)
+
+    def read_connection(self) -> Connection:
+        """A connection for reads outside a transaction: on SQLite this thread's kept one, on
+        PostgreSQL one from the pool (each thread keeping one would hold the pool's connections)."""
+        if self.engine.dialect.name != "sqlite":
+            return self.engine.connect()
+        conn = getattr(self._kept, "conn", None)
+        pid = os.getpid()
+        if conn is None or self._kept.pid != pid or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            self._kept.conn, self._kept.pid = conn, pid
+            with self._kept_lock:
+                self._kept_all.append((pid, conn))
+        return conn
+
+    def give_back(self, conn: Connection) -> None:
+        """The end of a unit's reads on ``conn`` (from :meth:`read_connection`)."""
+        if conn is getattr(self._kept, "conn", None):
+            if conn.in_transaction():
+                conn.rollback()  # as the pool's return would
+        else:
+            conn.close()  # rolls back what it read and returns it to the pool
+
+    def _forget_kept(self, _engine: Engine) -> None:
+        # The pool is disposed (a test's end, the server's stop) or recreated after a fork (gunicorn's
+        # post_fork): close this process's kept connections; a parent's are only forgotten, never
+        # closed from the child (SQLite connections must not cross a fork).
+        with self._kept_lock:
+            kept, self._kept_all = self._kept_all, []
+        self._kept = threading.local()
+        pid = os.getpid()
+        for owner, conn in kept:
+            if owner == pid and not conn.closed:
+                conn.close()
 
 
 class UnitOfWork:
@@ -278,7 +321,7 @@ class UnitOfWork:
         if self._reader is not None:
             return self._reader.connection()
         if self._read_conn is None:
-            self._read_conn = self.handles.engine.connect()
+            self._read_conn = self.handles.read_connection()
         return self._read_conn
 
     def _end_joined(self, *, flush: bool) -> None:
@@ -303,7 +346,7 @@ class UnitOfWork:
     def _close_read_conn(self) -> None:
         conn, self._read_conn = self._read_conn, None
         if conn is not None:
-            conn.close()  # rolls back what it read and returns it to the pool
+            self.handles.give_back(conn)
 
     @property
     def dialect(self) -> str:

@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from quiz_server.db import make_engine
 from tests.server.conftest import PG_URL, _pg_schema_url, start_live
 from tests.server.tcpproxy import TcpProxy
 from tests.server.test_api_flow import answers_for, start
@@ -114,3 +118,53 @@ def test_unreachable_postgres_gives_503_then_recovers(tmp_path):
                 assert live.api().get("/healthz").json() == {"status": "ok"}
         finally:
             proxy.stop()
+
+
+def _terminate(backend_pid: int) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+        # pg_terminate_backend only signals: wait until the backend is gone
+        deadline = time.monotonic() + 20
+        while admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (backend_pid,)).fetchone():
+            assert time.monotonic() < deadline, "the backend did not end"
+            time.sleep(0.01)
+
+
+def _backend(eng) -> int:
+    with eng.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_postgres_connection_dropped_while_idle_is_replaced_before_use():
+    """db.make_engine pings a pooled connection that sat idle (not one used a moment ago): one the
+    server dropped meanwhile is replaced at checkout, and the request never sees it."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tidak diuji: TEST_DATABASE_URL tidak diset (CI menyetelnya lewat .ci/run)")
+    eng = make_engine(PG_URL, pool_size=1, max_overflow=0, ping_idle_seconds=0)  # every checkout idle enough
+    try:
+        first = _backend(eng)
+        _terminate(first)
+        second = _backend(eng)  # pinged, found dead, connected again: no error
+        assert second != first
+    finally:
+        eng.dispose()
+
+
+def test_postgres_connection_in_use_a_moment_ago_is_not_pinged():
+    """The other side of the trade (no round trip per checkout under load): a connection dropped
+    within the idle time fails its next statement once, as a disconnect, and the pool then
+    connects afresh."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tidak diuji: TEST_DATABASE_URL tidak diset (CI menyetelnya lewat .ci/run)")
+    eng = make_engine(PG_URL, pool_size=1, max_overflow=0, ping_idle_seconds=3600)
+    try:
+        first = _backend(eng)
+        _terminate(first)
+        with pytest.raises(DBAPIError) as failed:
+            _backend(eng)
+        assert failed.value.connection_invalidated
+        assert _backend(eng) != first
+    finally:
+        eng.dispose()
