@@ -45,7 +45,7 @@ def _answers(app, attempt: dict) -> dict[str, list[str]]:
         return out
 
 
-def _profile(label: str, calls, top: int) -> None:
+def _profile(label: str, calls, top: int, callers: str | None = None) -> None:
     prof = cProfile.Profile()
     t0 = time.perf_counter()
     prof.enable()
@@ -72,6 +72,10 @@ def _profile(label: str, calls, top: int) -> None:
         print(f"### {title}\n\n```")
         print("\n".join(lines))
         print("```\n")
+    if callers:  # --callers: who calls the functions matching the pattern, and how often
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).print_callers(callers)
+        print(f"### callers of {callers}\n\n```\n{_short(out.getvalue().strip())}\n```\n")
 
 
 def _short(line: str) -> str:
@@ -83,6 +87,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--callers", help="also print the callers of the functions matching this pattern")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
@@ -130,7 +135,7 @@ def main() -> None:
 
             return go
 
-        _profile("attempt start", [start(i) for i in range(args.n)], args.top)
+        _profile("attempt start", [start(i) for i in range(args.n)], args.top, args.callers)
         bodies = [{"answers": _answers(app, a)} for a in started]
 
         def submit(i: int):
@@ -144,7 +149,7 @@ def main() -> None:
 
             return go
 
-        _profile("graded submit", [submit(i) for i in range(args.n)], args.top)
+        _profile("graded submit", [submit(i) for i in range(args.n)], args.top, args.callers)
         app.extensions["db"].engine.dispose()
 
 

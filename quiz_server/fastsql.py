@@ -102,14 +102,17 @@ class Prepared:
         args: Any = values if plan.positional else dict(zip(plan.names, values, strict=True))
         cursor = conn.connection.cursor()
         sql = plan.sql
-        events = conn._has_events or conn.engine._has_events
+        before = after = ()
+        if conn._has_events or conn.engine._has_events:  # any listener: the engine's "begin" always is one
+            dispatch = conn.dispatch
+            before, after = dispatch.before_cursor_execute, dispatch.after_cursor_execute
         try:
-            if events:  # statement listeners see these statements too (without an execution context)
-                for fn in conn.dispatch.before_cursor_execute:
+            if before:  # statement listeners see these statements too (without an execution context)
+                for fn in before:
                     sql, args = fn(conn, cursor, sql, args, None, False)
             cursor.execute(sql, args)
-            if events:
-                for fn in conn.dispatch.after_cursor_execute:
+            if after:
+                for fn in after:
                     fn(conn, cursor, sql, args, None, False)
         except conn.dialect.loaded_dbapi.Error as exc:
             cursor.close()

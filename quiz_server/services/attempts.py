@@ -15,6 +15,7 @@ import functools
 import random
 import secrets
 from collections import defaultdict
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -120,19 +121,25 @@ def draw_questions(pool: list[Question], n: int, rng: random.Random | None = Non
     return picked
 
 
-def _shown(question: Question, rng: random.Random) -> list[list[str]]:
-    """Per-attempt opaque choice ids in a shuffled order: [[shown_id, choice_id], ...]."""
+def _shown(question: Question, rng: random.Random, ids: Iterator[str]) -> list[list[str]]:
+    """Per-attempt opaque choice ids in a shuffled order: [[shown_id, choice_id], ...]; ``ids``
+    gives each choice its own 8 hex digits (32 random bits)."""
     order = [c["id"] for c in question.choices]
     rng.shuffle(order)
-    ids = secrets.token_hex(4 * len(order))  # one call: 8 hex digits (32 random bits) per choice
-    return [[ids[8 * i : 8 * i + 8], cid] for i, cid in enumerate(order)]
+    return [[next(ids), cid] for cid in order]
+
+
+def _hex_ids(count: int, width: int) -> Iterator[str]:
+    """``count`` random ids of ``width`` hex digits from one call to the system's random source."""
+    pool = secrets.token_hex(count * width // 2)
+    return (pool[i : i + width] for i in range(0, count * width, width))
 
 
 def _with_public_ids(draw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``draw`` with a fresh opaque question id per entry: random, so it tells nothing about the question."""
-    ids: set[str] = set()
-    while len(ids) < len(draw):
-        ids.add(secrets.token_hex(8))
+    ids: list[str] = []
+    while len(set(ids)) < len(draw):  # 64 random bits each: a repeat is all but impossible, yet refused
+        ids = list(_hex_ids(len(draw), 16))
     return [{**entry, "id": pid} for entry, pid in zip(draw, ids, strict=True)]
 
 
@@ -176,7 +183,12 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
     quiz = get_quiz(uow, quiz_id)
     rng = _fresh_rng()
     picked = draw_questions(list(catalog.snapshot(uow).pools.get(quiz.id, [])), quiz.questions_per_attempt, rng)
-    draw = _with_public_ids([{"q": q.id, "choices": _shown(q, rng)} for q in picked])
+    n_choices = sum(len(q.choices) for q in picked)
+    shown_ids: list[str] = []
+    while len(set(shown_ids)) < n_choices:  # 32 random bits each: a repeat is all but impossible, yet refused
+        shown_ids = list(_hex_ids(n_choices, 8))
+    ids = iter(shown_ids)
+    draw = _with_public_ids([{"q": q.id, "choices": _shown(q, rng, ids)} for q in picked])
     # Every read before the write lock (issue #18); the writes are staged. Two racing starts read the
     # same count: the unique (learner, quiz, number) lets only one insert it, and the other runs
     # again (Retry), counting the winner's attempt.
