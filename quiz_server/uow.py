@@ -241,12 +241,21 @@ class DbHandles:
         self._kept_lock = threading.Lock()
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "engine_disposed", self._forget_kept)
+        # PostgreSQL: those reads in autocommit, each statement its own transaction, as it is under
+        # READ COMMITTED inside one anyway: no BEGIN before the first read, no ROLLBACK when the
+        # connection goes back to the pool (two round trips per request, issue #18). Writes never run
+        # on it: they are staged and run on the write transaction's connection.
+        self.read_engine = (
+            self.engine
+            if self.engine.dialect.name == "sqlite"
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     def read_connection(self) -> Connection:
         """A connection for reads outside a transaction: on SQLite this thread's kept one, on
         PostgreSQL one from the pool (each thread keeping one would hold the pool's connections)."""
         if self.engine.dialect.name != "sqlite":
-            return self.engine.connect()
+            return self.read_engine.connect()
         conn = getattr(self._kept, "conn", None)
         pid = os.getpid()
         if conn is None or self._kept.pid != pid or conn.closed or conn.invalidated:

@@ -168,3 +168,26 @@ def test_postgres_connection_in_use_a_moment_ago_is_not_pinged():
         assert _backend(eng) != first
     finally:
         eng.dispose()
+
+
+def test_postgres_hot_reads_leave_no_transaction_open():
+    """The hot path's reads on PostgreSQL run in autocommit (uow.DbHandles.read_connection): while a
+    unit holds its read connection the server shows it idle, not idle in a transaction, so there
+    is no BEGIN before the reads and no ROLLBACK after them."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tidak diuji: TEST_DATABASE_URL tidak diset (CI menyetelnya lewat .ci/run)")
+    import psycopg
+
+    from quiz_server.db import handles_for
+    from quiz_server.uow import UnitOfWork
+
+    eng = make_engine(PG_URL, pool_size=1, max_overflow=0)
+    try:
+        with UnitOfWork(handles_for(eng)) as uow:
+            backend = uow.conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            uow.conn.execute(text("SELECT 1"))
+            with psycopg.connect(PG_URL, autocommit=True) as admin:
+                state = admin.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", (backend,)).fetchone()
+            assert state == ("idle",)
+    finally:
+        eng.dispose()
