@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import machine, server
@@ -76,6 +79,27 @@ async def spike(url: str, tokens: list[str]) -> tuple[list[float], list[int], in
     return done, errors, busy[0], time.perf_counter() - t0
 
 
+@contextlib.contextmanager
+def own_database(url: str | None) -> Iterator[str | None]:
+    """PostgreSQL: a database of this run's own on the server ``url`` names, dropped afterwards (the
+    run registers its learners: a second run on the same database would find them there)."""
+    if not url or not url.startswith("postgres"):
+        yield url
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"spike_{uuid.uuid4().hex[:12]}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--learners", type=int, default=2000)
@@ -83,7 +107,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     print(f"machine: {machine()}")
-    with server(args.database_url, args.workers) as (url, db_url):
+    with own_database(args.database_url) as database_url, server(database_url, args.workers) as (url, db_url):
         tokens = learners_with_tokens(db_url, args.learners)
         done, errors, busy, wall = asyncio.run(spike(url, tokens))
     xs = sorted(done)
