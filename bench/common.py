@@ -107,7 +107,7 @@ def server(database_url: str | None = None, workers: int = 4, content: Path | No
             try:
                 if requests.get(url + "/healthz", timeout=1).ok:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or too busy starting to answer
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError("server did not start")

@@ -38,7 +38,7 @@ def _wait_http(url: str, proc: subprocess.Popen, seconds: float = 90) -> None:
         try:
             if requests.head(url, timeout=2).status_code < 500:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or too busy starting to answer
             pass
         time.sleep(0.2)  # poll interval
     raise SystemExit(f"{url} did not answer within {seconds} s")

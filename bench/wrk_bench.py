@@ -128,7 +128,7 @@ def process(cmd: list[str], env: dict[str, str], url: str, probe: str) -> Iterat
             try:
                 requests.get(url + probe, timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or too busy starting to answer
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"{cmd[0]} did not start")

@@ -74,7 +74,7 @@ def _voila(tmp: Path, quiz: Live, bundle: Path, *args: str) -> Iterator[Voila]:
             try:
                 if requests.head(url, timeout=2).status_code < 500:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or too busy starting to answer
                 pass
             assert time.monotonic() < deadline, "Voila did not start within 60 s"
             time.sleep(0.2)  # poll interval of the deadline loop above

@@ -44,7 +44,7 @@ def lab(tmp_path_factory):
             try:
                 if requests.get(f"{url}/api/status?token=t", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or too busy starting to answer
                 pass
             assert time.monotonic() < deadline, "JupyterLab did not start within 90 s"
             time.sleep(0.2)  # poll interval of the deadline loop above

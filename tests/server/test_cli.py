@@ -48,7 +48,7 @@ def wait_healthy(url: str, proc: subprocess.Popen, deadline_s: float = 60) -> No
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or too busy starting to answer
             pass
         time.sleep(0.1)  # polling interval, bounded by the deadline above
     raise AssertionError(f"{url} not healthy in {deadline_s}s")

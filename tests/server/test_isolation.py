@@ -61,7 +61,7 @@ def poll(check, what: str, deadline_s: float = 120):
         try:
             if got := check():
                 return got
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or too busy starting to answer
             pass
         time.sleep(0.2)  # polling interval, bounded by the deadline
     raise AssertionError(f"{what}: not ready in {deadline_s}s")
