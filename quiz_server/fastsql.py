@@ -103,7 +103,7 @@ class Prepared:
         cursor = conn.connection.cursor()
         sql = plan.sql
         before = after = ()
-        if conn._has_events or conn.engine._has_events:  # any listener: the engine's "begin" always is one
+        if conn._has_events or conn.engine._has_events:  # any engine listener (on SQLite its "begin" hook is one)
             dispatch = conn.dispatch
             before, after = dispatch.before_cursor_execute, dispatch.after_cursor_execute
         try:

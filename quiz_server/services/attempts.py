@@ -129,18 +129,19 @@ def _shown(question: Question, rng: random.Random, ids: Iterator[str]) -> list[l
     return [[next(ids), cid] for cid in order]
 
 
-def _hex_ids(count: int, width: int) -> Iterator[str]:
-    """``count`` random ids of ``width`` hex digits from one call to the system's random source."""
-    pool = secrets.token_hex(count * width // 2)
-    return (pool[i : i + width] for i in range(0, count * width, width))
+def _hex_ids(count: int, width: int) -> list[str]:
+    """``count`` distinct random ids of ``width`` hex digits, from one call to the system's random
+    source (a repeat, all but impossible at 32 bits or more, draws them all again)."""
+    while True:
+        pool = secrets.token_hex(count * width // 2)
+        ids = [pool[i : i + width] for i in range(0, count * width, width)]
+        if len(set(ids)) == count:
+            return ids
 
 
 def _with_public_ids(draw: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``draw`` with a fresh opaque question id per entry: random, so it tells nothing about the question."""
-    ids: list[str] = []
-    while len(set(ids)) < len(draw):  # 64 random bits each: a repeat is all but impossible, yet refused
-        ids = list(_hex_ids(len(draw), 16))
-    return [{**entry, "id": pid} for entry, pid in zip(draw, ids, strict=True)]
+    return [{**entry, "id": pid} for entry, pid in zip(draw, _hex_ids(len(draw), 16), strict=True)]
 
 
 def public_id(entry: dict[str, Any]) -> str:
@@ -183,11 +184,7 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
     quiz = get_quiz(uow, quiz_id)
     rng = _fresh_rng()
     picked = draw_questions(list(catalog.snapshot(uow).pools.get(quiz.id, [])), quiz.questions_per_attempt, rng)
-    n_choices = sum(len(q.choices) for q in picked)
-    shown_ids: list[str] = []
-    while len(set(shown_ids)) < n_choices:  # 32 random bits each: a repeat is all but impossible, yet refused
-        shown_ids = list(_hex_ids(n_choices, 8))
-    ids = iter(shown_ids)
+    ids = iter(_hex_ids(sum(len(q.choices) for q in picked), 8))  # the shown choice ids, 32 bits each
     draw = _with_public_ids([{"q": q.id, "choices": _shown(q, rng, ids)} for q in picked])
     # Every read before the write lock (issue #18); the writes are staged. Two racing starts read the
     # same count: the unique (learner, quiz, number) lets only one insert it, and the other runs
