@@ -120,14 +120,22 @@ def gunicorn_flags() -> list[str]:
 
 @contextmanager
 def process(cmd: list[str], env: dict[str, str], url: str, probe: str) -> Iterator[subprocess.Popen]:
-    """Start ``cmd``; wait until ``url + probe`` answers (any status); stop it with SIGTERM afterwards."""
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """Start ``cmd``; wait until ``url + probe`` answers (any status) and every worker listens; stop
+    it with SIGTERM afterwards.
+
+    gunicorn forks its workers one after another, with a random pause of up to 0.1 s between them,
+    and a worker then loads the app before it accepts: the probe can be answered while the second
+    worker is not listening yet, and wrk's connections, all opened at its start, then land on the
+    first worker only. Each worker logs "ASGI server listening" when it accepts; wait for all."""
+    log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     try:
         deadline = time.monotonic() + 90
         while True:
             try:
                 requests.get(url + probe, timeout=1)
-                break
+                if Path(log.name).read_bytes().count(b"ASGI server listening") >= WORKERS:
+                    break
             except (requests.ConnectionError, requests.Timeout):  # not up yet, or too busy starting to answer
                 pass
             if time.monotonic() > deadline or proc.poll() is not None:
@@ -137,6 +145,7 @@ def process(cmd: list[str], env: dict[str, str], url: str, probe: str) -> Iterat
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+        log.close()
 
 
 @contextmanager
@@ -191,8 +200,19 @@ def categorize(collapsed: Path) -> dict[str, int]:
 
 
 def workers_of(url: str) -> list[int]:
+    """The worker processes of the server at ``url``, once all WORKERS of them are running.
+
+    gunicorn forks its workers one after another with a random pause of up to 0.1 s between them,
+    so the first can answer the readiness probe before the second exists: reading the children at
+    that moment counted one worker's CPU only (the "server CPU per request" of some earlier runs
+    was half the real figure)."""
     arbiter = SERVERS[url]
-    return [int(x) for x in Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()]
+    deadline = time.monotonic() + 30
+    while True:
+        pids = [int(x) for x in Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()]
+        if len(pids) >= WORKERS or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.05)
 
 
 def cpu_seconds(pids: list[int]) -> float:
