@@ -22,6 +22,7 @@ one worker still sees answers stored through any other worker (they meet in the 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import re
 import secrets
@@ -110,12 +111,22 @@ class Router:
         app.extensions["stream_secret"] = self.secret  # the views compare it (views/trainer_board.py)
         self.wsgi = WSGIMiddleware(app, workers=threads)
         self.hot: hot.HotPath = app.extensions["hot_path"]
-        # The hot path's own pool: its requests never queue behind slow pages on the bridge's pool.
-        # Twice as many threads as the bridge's: a unit spends part of its time waiting for its
-        # group's COMMIT (SQLite) or the database, and more units queued make larger groups
-        # (measured in docs/benchmarks.md: 2x and 4x gave the same rate, 2x the lower p99).
-        self.hot_pool = ThreadPoolExecutor(2 * threads, thread_name_prefix="cepat")
+        # SQLite: the hot path runs on the event loop itself (HotPath.handle_async): its reads are
+        # local and short, and its one wait, the commit, is the process's group commit, awaited.
+        # No thread per request: no hand-off to a pool and back, no threads contending for the GIL
+        # with the loop (issue #18, docs/benchmarks.md).
+        self.inline = db.handles(app).group is not None
+        # PostgreSQL: every read is a round trip to the server, so the hot path has a pool of its
+        # own (its requests never queue behind slow pages on the bridge's pool), twice the
+        # bridge's threads: a unit spends part of its time waiting for the database.
+        self.hot_pool = None if self.inline else ThreadPoolExecutor(2 * threads, thread_name_prefix="cepat")
         self.hot.warm()  # in this worker, before its first request
+        # Everything loaded so far (the app, its modules, the content snapshot) lives as long as the
+        # worker: move it out of the collector's reach. Otherwise every full collection walks that
+        # whole heap on the event loop, and those pauses were most of the hot path's p99 (issue #18:
+        # submit p99 150-230 ms without, 60-68 ms with, docs/benchmarks.md).
+        gc.collect()
+        gc.freeze()
         self._hub: Hub | None = None
 
     @property
@@ -150,8 +161,17 @@ class Router:
             size += len(chunk)
             more = message.get("more_body", False)
         remote = scope["client"][0] if scope.get("client") else None
-        req = hot.Request(scope["method"], scope["path"], headers, b"".join(chunks), self.hot.client(remote, headers))
-        reply = await asyncio.get_running_loop().run_in_executor(self.hot_pool, self.hot.handle, *found, req)
+        req = hot.Request(
+            scope["method"],
+            scope["path"],
+            headers,
+            b"".join(chunks),
+            self.hot.client(remote, headers),
+        )
+        if self.inline:
+            reply = await self.hot.handle_async(*found, req)
+        else:
+            reply = await asyncio.get_running_loop().run_in_executor(self.hot_pool, self.hot.handle, *found, req)
         out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
         out.append((b"content-length", str(len(reply.body)).encode()))
         await send({"type": "http.response.start", "status": reply.status, "headers": out})

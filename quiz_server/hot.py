@@ -25,9 +25,10 @@ here, after the trusted-proxy fix has set the client address), and natively in t
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,7 @@ from quiz_server.api import idempotency
 from quiz_server.api.validation import parse_json
 from quiz_server.schemas import StartAttempt, SubmitAttempt
 from quiz_server.services import attempts, credentials, review, spike
+from quiz_server.services.errors import ServerBusy
 from quiz_server.uow import Retry, UnitOfWork
 from quiz_server.web import RETRIES  # the Flask views run again as often
 
@@ -132,7 +134,57 @@ class HotPath:
         return Reply(status, self._dumps(obj), [*_HEADERS, *extra])
 
     def handle(self, kind: str, arg: str, req: Request) -> Reply:
-        """Answer one request (``kind``, ``arg``: from :func:`route`); never raises."""
+        """Answer one request (``kind``, ``arg``: from :func:`route`) on this thread; never raises."""
+        work = self._work(kind, arg, req)
+        try:
+            uow = next(work)
+            while True:
+                try:
+                    uow.commit()
+                except Exception as exc:  # the unit's error, for the work to answer (or run again)
+                    uow = work.throw(exc)
+                else:
+                    uow = work.send(None)
+        except StopIteration as end:
+            return end.value
+
+    async def handle_async(self, kind: str, arg: str, req: Request) -> Reply:
+        """Answer one request on an event loop (the ASGI router, SQLite): the reads, scoring and
+        staging run here, between other requests; the commit goes to the process's group commit
+        (:meth:`UnitOfWork.commit_later`) and is awaited, so no thread waits per request and the
+        loop goes on with the next request meanwhile. Never raises but for cancellation."""
+        if kind != "start":
+            return await self._drive(self._work(kind, arg, req))
+        try:
+            async with spike.start_slot_async(db.handles(self.app).shared, self.app.extensions["settings"]):
+                return await self._drive(self._work(kind, arg, req, guarded=True))
+        except ServerBusy as exc:
+            return self._error(exc)
+
+    async def _drive(self, work: Generator[UnitOfWork, None, Reply]) -> Reply:
+        try:
+            uow = next(work)
+            while True:
+                done = uow.commit_later()
+                try:
+                    if done is not None:
+                        await asyncio.wrap_future(done)
+                except asyncio.CancelledError:
+                    # The unit is still in its batch: end the work (its rollback) only after that.
+                    done.add_done_callback(lambda _f: work.close())
+                    raise
+                except Exception as exc:
+                    uow = work.throw(exc)
+                else:
+                    uow = work.send(None)
+        except StopIteration as end:
+            return end.value
+
+    def _work(self, kind: str, arg: str, req: Request, guarded: bool = False) -> Generator[UnitOfWork, None, Reply]:
+        """The request's work, run by :meth:`handle` or :meth:`handle_async`: it yields each unit of
+        work that is to be committed (the driver commits it and throws back what failed the commit)
+        and returns the reply; every failure becomes the one error shape. ``guarded``: a start that
+        holds a slot of the start-spike guard already."""
         try:
             if len(req.body) > self.max_body:
                 raise PayloadTooLarge("Data yang dikirim terlalu besar.", code="payload_too_large")
@@ -140,9 +192,9 @@ class HotPath:
             for tries_left in range(RETRIES, -1, -1):
                 uow = UnitOfWork(handles, origin_ip=req.client)
                 try:
-                    reply = self._once(uow, kind, arg, req)
+                    reply = self._once(uow, kind, arg, req, guarded)
                     if reply.status < 400:
-                        uow.commit()
+                        yield uow
                     return reply
                 except Retry:
                     # A staged write lost a race with a twin request: run once more; it then sees
@@ -152,11 +204,14 @@ class HotPath:
                 finally:
                     uow.close()  # anything not committed is rolled back
             raise AssertionError("unreachable")
-        except Exception as exc:  # every failure becomes the one error shape
-            status, body, headers = errors.json_error(exc)
-            return self._reply(status, body, headers.items())
+        except Exception as exc:
+            return self._error(exc)
 
-    def _once(self, uow: UnitOfWork, kind: str, arg: str, req: Request) -> Reply:
+    def _error(self, exc: Exception) -> Reply:
+        status, body, headers = errors.json_error(exc)
+        return self._reply(status, body, headers.items())
+
+    def _once(self, uow: UnitOfWork, kind: str, arg: str, req: Request, guarded: bool) -> Reply:
         who = self._learner(uow, req)
         model: type[BaseModel] = SubmitAttempt if kind == "submit" else StartAttempt
         mimetype = req.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -168,6 +223,8 @@ class HotPath:
 
         def produce() -> tuple[int, Any]:
             if kind == "start":
+                if guarded:  # handle_async holds a slot of the loop's own
+                    return 201, {"attempt": attempts.start(uow, who.id, arg, body.workshop_id)}
                 uow.end_reads()  # the token is checked: wait for a slot without holding a connection
                 with spike.start_slot(uow.handles.shared, settings):
                     return 201, {"attempt": attempts.start(uow, who.id, arg, body.workshop_id)}

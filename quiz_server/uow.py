@@ -38,6 +38,7 @@ import fcntl
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,7 @@ class _Ticket:
     statements: list[Callable[[Connection], None]]
     done: bool = False
     error: BaseException | None = None
+    future: Future | None = None  # commit_later: resolved when done; no thread waits on the condition
 
 
 class GroupCommit:
@@ -112,13 +114,20 @@ class GroupCommit:
     One thread at a time leads: it takes the write lock, runs the queued units' statements (each in
     a savepoint: one unit's failure leaves the others' work intact), commits once and wakes the
     others; a unit that arrived meanwhile is in the next batch, led by one of the waiting threads.
-    ``batches`` and ``units`` count what was committed (bench and tests read them)."""
+
+    ``commit_later(uow)`` queues the same way without waiting and returns a future (the ASGI
+    router's event loop awaits it, quiz_server/hot.py). Batches that only such units wait for are
+    led by this process's committer thread, which drains the queue and resolves each future once
+    its batch is committed (or failed). ``batches`` and ``units`` count what was committed (bench
+    and tests read them)."""
 
     def __init__(self, handles: DbHandles) -> None:
         self.handles = handles
         self._cond = threading.Condition()
         self._queue: list[_Ticket] = []
         self._leading = False
+        self._committer: ThreadPoolExecutor | None = None
+        self._committer_pid: int | None = None
         self.batches = 0
         self.units = 0
 
@@ -145,11 +154,53 @@ class GroupCommit:
             try:
                 self._run(batch)
             finally:
-                with self._cond:
-                    self._leading = False
-                    self._cond.notify_all()
+                self._hand_over()
         if ticket.error is not None:
             raise ticket.error
+
+    def commit_later(self, uow: UnitOfWork, statements: list[Callable[[Connection], None]]) -> Future:
+        """Queue ``uow``'s statements for the next batch; the future ends when they are committed
+        (result None) or failed (their error)."""
+        future: Future = Future()
+        future.set_running_or_notify_cancel()  # a queued commit cannot be called off (asyncio would try)
+        ticket = _Ticket(uow, statements, future=future)
+        with self._cond:
+            self._queue.append(ticket)
+            lead = not self._leading
+            self._leading = self._leading or lead
+        if lead:
+            self._pool().submit(self._drain)
+        return ticket.future
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._committer_pid != os.getpid():  # a pool made before a fork has no thread in the child
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="commit")
+            self._committer_pid = os.getpid()
+        assert self._committer is not None
+        return self._committer
+
+    def _drain(self) -> None:
+        """The committer thread leads until the queue is empty."""
+        while True:
+            with self._cond:
+                batch, self._queue = self._queue, []
+                if not batch:
+                    self._leading = False
+                    self._cond.notify_all()
+                    return
+            self._run(batch)
+            with self._cond:
+                self._cond.notify_all()  # threads whose units were in the batch return
+
+    def _hand_over(self) -> None:
+        """A thread's batch is done: a waiting thread leads next; if only futures wait, the
+        committer thread does."""
+        with self._cond:
+            self._leading = bool(self._queue) and all(t.future is not None for t in self._queue)
+            lead = self._leading
+            self._cond.notify_all()
+        if lead:
+            self._pool().submit(self._drain)
 
     def _run(self, batch: list[_Ticket]) -> None:
         try:
@@ -160,6 +211,11 @@ class GroupCommit:
         finally:
             for t in batch:
                 t.done = True
+                if t.future is not None:
+                    if t.error is None:
+                        t.future.set_result(None)
+                    else:
+                        t.future.set_exception(t.error)
 
     def _write(self, batch: list[_Ticket]) -> None:
         lock = self.handles.write_lock
@@ -426,6 +482,18 @@ class UnitOfWork:
             self._end_write()
         if self._reader is not None:
             self._reader.expire_all()  # rows read before the write may have changed: read them afresh
+
+    def commit_later(self) -> Future | None:
+        """For a unit whose whole write is staged, on SQLite (a :class:`GroupCommit`): queue it for
+        the next batch and return the future that ends with its commit, instead of waiting here
+        (the ASGI router's event loop awaits it). Any other unit commits now and returns None.
+        Nothing may use the unit until the future has ended."""
+        if not (self._staged and self._writer is None and self.handles.group is not None):
+            self.commit()
+            return None
+        staged, self._staged = self._staged, []
+        self._end_read()
+        return self.handles.group.commit_later(self, staged)
 
     def rollback(self) -> None:
         self._staged.clear()

@@ -7,10 +7,12 @@ it times out, so the server keeps answering and clients spread their retries.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from quiz_server.config import Settings
 from quiz_server.services.errors import ServerBusy
@@ -26,16 +28,44 @@ def _slots(shared: dict, settings: Settings) -> threading.BoundedSemaphore:
     return shared["start_slots"]
 
 
+def _busy(settings: Settings) -> ServerBusy:
+    low, high = settings.start_retry_after
+    return ServerBusy(
+        "Banyak peserta memulai kuis bersamaan. Percobaan Anda belum dimulai; coba lagi sebentar lagi.",
+        retry_after=_rng.randint(low, high),
+    )
+
+
 @contextmanager
 def start_slot(shared: dict, settings: Settings) -> Iterator[None]:
     """``shared`` is the process's store (``uow.handles.shared``), so each app has its own slots."""
     slots = _slots(shared, settings)
     if not slots.acquire(timeout=settings.start_queue_seconds):
-        low, high = settings.start_retry_after
-        raise ServerBusy(
-            "Banyak peserta memulai kuis bersamaan. Percobaan Anda belum dimulai; coba lagi sebentar lagi.",
-            retry_after=_rng.randint(low, high),
-        )
+        raise _busy(settings)
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+@asynccontextmanager
+async def start_slot_async(shared: dict, settings: Settings) -> AsyncIterator[None]:
+    """The same guard for starts answered on an event loop (quiz_server/hot.py ``handle_async``):
+    the event loop's own slots (an asyncio semaphore; waiting blocks no thread), held until the
+    start is committed, since on the loop the queue forms at the commit, not at the start's reads."""
+    loop = asyncio.get_running_loop()
+    by_loop = shared.setdefault("start_slots_async", weakref.WeakKeyDictionary())
+    slots = by_loop.get(loop)
+    if slots is None:
+        slots = by_loop[loop] = asyncio.Semaphore(settings.start_concurrency)
+    if slots.locked():
+        try:
+            async with asyncio.timeout(settings.start_queue_seconds):
+                await slots.acquire()
+        except TimeoutError:
+            raise _busy(settings) from None
+    else:
+        await slots.acquire()
     try:
         yield
     finally:

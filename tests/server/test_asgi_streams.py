@@ -8,11 +8,13 @@ Flask. A stream's lifetime ends it; the client going away ends it too, and the r
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -158,3 +160,33 @@ def test_start_and_submit_are_served_natively_with_every_promise(served):
     assert (
         live.sql("SELECT count(*) FROM attempts WHERE id = :t AND submitted_at IS NOT NULL", t=attempt["id"])[0][0] == 1
     )
+
+
+def test_racing_twin_submits_under_serve_store_one(served):
+    """Under `netralitas serve` on SQLite, start and submit run on the event loop and commit through
+    the group commit (HotPath.handle_async): eight submits of one attempt at once, each with other
+    answers and its own key, store it once; every other gets the one "already submitted with other
+    answers" refusal (a staged write that lost the race runs again and sees the stored one)."""
+    live = served
+    _, api = live.register()
+    attempt = api.post("/api/v1/quizzes/m01/attempts", json={}).json()["attempt"]
+    first, second = attempt["questions"][:2]
+    picks = list(itertools.product(first["choices"], second["choices"]))[:8]
+    assert len(picks) == 8
+    path = f"/api/v1/attempts/{attempt['id']}/submit"
+    barrier = threading.Barrier(len(picks))
+
+    def submit(i: int) -> requests.Response:
+        answers = {q["id"]: [q["choices"][0]["id"]] for q in attempt["questions"]}
+        answers[first["id"]], answers[second["id"]] = [picks[i][0]["id"]], [picks[i][1]["id"]]
+        s = live.api(api.token)
+        barrier.wait(timeout=30)
+        return s.post(path, json={"answers": answers}, headers={"Idempotency-Key": f"kembar-{i}"})
+
+    with ThreadPoolExecutor(len(picks)) as pool:
+        answered = list(pool.map(submit, range(len(picks))))
+    codes = sorted(r.status_code for r in answered)
+    assert codes == [200] + [409] * 7, [r.text for r in answered]
+    assert {r.json()["error"]["code"] for r in answered if r.status_code == 409} == {"attempt_already_submitted"}
+    assert live.sql("SELECT count(*) FROM audit_log WHERE action = 'attempt_submit' AND target = :t",
+                    t=attempt["id"])[0][0] == 1  # fmt: skip

@@ -6,10 +6,13 @@ slot since issue #18, and thirty racing threads need not overlap at all)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 
 import requests
 
+from quiz_server import hot
 from quiz_server.services import spike
 from tests.server.conftest import start_live
 
@@ -65,3 +68,41 @@ def _spike(live) -> None:
         timeout=60,
     )
     assert retry.status_code == 201
+
+
+def test_on_the_event_loop_a_start_that_finds_no_slot_in_time_gets_429(tmp_path):
+    """The guard as the ASGI router runs starts on SQLite (HotPath.handle_async): the loop's own
+    slots, held until the start is committed. With the only slot taken, a start waits
+    START_QUEUE_SECONDS without blocking the loop, then gets 429 and stores nothing; once the slot
+    is free the same start is made."""
+    for live in start_live(
+        tmp_path, f"sqlite:///{tmp_path / 'q.sqlite'}", START_CONCURRENCY=1, START_QUEUE_SECONDS=0.2
+    ):
+        refused, ticks, made = asyncio.run(_spike_on_the_loop(live))
+        assert refused.status == 429, refused.body
+        assert json.loads(refused.body)["error"]["code"] == "server_busy"
+        assert 1 <= int(dict(refused.headers)["Retry-After"]) <= 5
+        assert ticks >= 5  # the loop went on turning while the start waited its 0.2 s
+        assert made.status == 201, made.body
+        assert live.sql("SELECT count(*) FROM attempts")[0][0] == 1
+
+
+async def _spike_on_the_loop(live) -> tuple[hot.Reply, int, hot.Reply]:
+    _, api = live.register()
+    hot_path = live.app.extensions["hot_path"]
+    shared, settings = live.app.extensions["db"].shared, live.app.extensions["settings"]
+    headers = {"authorization": f"Bearer {api.token}", "content-type": "application/json"}
+    request = hot.Request("POST", "/api/v1/quizzes/m01/attempts", headers, b"{}", "127.0.0.1")
+    ticks = 0
+
+    async def loop_stays_free() -> None:  # counts turns of the loop while the start waits
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    counter = asyncio.get_running_loop().create_task(loop_stays_free())
+    async with spike.start_slot_async(shared, settings):  # the test holds the only slot
+        refused = await hot_path.handle_async("start", "m01", request)
+    counter.cancel()
+    return refused, ticks, await hot_path.handle_async("start", "m01", request)

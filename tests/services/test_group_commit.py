@@ -133,3 +133,59 @@ def test_an_open_write_commits_on_its_own(app, write_first):
         uow.commit()
     assert _stored(app, "group_commit_direct") == [str(write_first)]
     assert handles.group.batches - before == (0 if write_first else 1)
+
+
+def _queue_later(handles, action: str, i: int, fail: bool = False):
+    """A unit queued with commit_later (as the ASGI router's event loop does); returns its future."""
+    uow = UnitOfWork(handles)
+    audit.record(uow, "test", action, f"unit-{i}")
+    if fail:
+
+        def lose(_conn) -> None:
+            raise Retry()
+
+        uow.stage(lose)
+    done = uow.commit_later()
+    assert done is not None  # whole write staged, SQLite: it goes to the group
+    done.add_done_callback(lambda _f: uow.close())
+    return done
+
+
+def _outcome(done) -> BaseException | None:
+    return done.exception(timeout=DEADLINE)
+
+
+@pytest.mark.parametrize("also_waiting", [0, 2])
+def test_units_that_do_not_wait_are_committed_in_the_next_batch(app, also_waiting):
+    """Units queued with commit_later behind a leading thread (with or without threads waiting
+    beside them) are committed in one batch after it; each future ends with its unit's outcome."""
+    handles = db.handles(app)
+    group = handles.group
+    action = f"group_commit_later_{also_waiting}"
+    before_batches = group.batches
+    futures: dict[int, object] = {}
+
+    def queue_later() -> None:
+        for i in range(1, 5):
+            futures[i] = _queue_later(handles, action, i, fail=i == 3)
+
+    ended = _crowd(app, action, 1 + also_waiting, fail=set(), before_release=queue_later)
+    outcomes = {i: _outcome(f) for i, f in futures.items()}
+    assert ended == dict.fromkeys(range(1 + also_waiting))
+    assert isinstance(outcomes.pop(3), Retry)
+    assert outcomes == dict.fromkeys([1, 2, 4])
+    stored = [f"unit-{i}" for i in range(1 + also_waiting)] + [f"unit-{i}" for i in (1, 2, 4)]
+    assert _stored(app, action) == sorted(stored)
+    assert group.batches - before_batches == 2  # the leader's, then everyone queued meanwhile
+    _until(lambda: not group.leading, "the group to go idle")
+
+
+def test_a_unit_queued_alone_is_committed_by_the_committer_thread(app):
+    handles = db.handles(app)
+    before = handles.group.batches
+    done = _queue_later(handles, "group_commit_alone", 0)
+    assert _outcome(done) is None
+    assert not done.cancel()  # a queued commit cannot be called off
+    assert _stored(app, "group_commit_alone") == ["unit-0"]
+    assert handles.group.batches - before == 1
+    _until(lambda: not handles.group.leading, "the group to go idle")
