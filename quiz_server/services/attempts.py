@@ -84,38 +84,49 @@ def _stem_of(q: Question) -> frozenset[str]:
     return _stem_words(f"{q.scenario or ''} {q.text}".strip())
 
 
-def _too_close(mine: frozenset[str], picked: list[frozenset[str]]) -> bool:
-    for theirs in picked:
-        union = mine | theirs
-        if union and len(mine & theirs) / len(union) >= DRAW_NEAR_DUPLICATE:
-            return True
-    return False
+def _too_close(mine: frozenset[str], theirs: frozenset[str]) -> bool:
+    union = mine | theirs
+    return bool(union) and len(mine & theirs) / len(union) >= DRAW_NEAR_DUPLICATE
+
+
+@functools.lru_cache(maxsize=256)
+def _near_pairs(stems: tuple[frozenset[str], ...]) -> tuple[frozenset[int], ...]:
+    """For each stem of a pool (by position), the positions of the others too close to it: worked
+    out once per pool and its wording, not per start (the pairwise comparisons were a tenth of an
+    attempt start's time, issue #18)."""
+    near: list[set[int]] = [set() for _ in stems]
+    for i, mine in enumerate(stems):
+        for j in range(i + 1, len(stems)):
+            if _too_close(mine, stems[j]):
+                near[i].add(j)
+                near[j].add(i)
+    return tuple(frozenset(n) for n in near)
 
 
 def draw_questions(pool: list[Question], n: int, rng: random.Random | None = None) -> list[Question]:
     """Pick ``n`` questions spread over topics: round-robin over shuffled topic groups, skipping a
     question too close to one already drawn (used only when the pool has nothing else left)."""
     _rng = rng or _fresh_rng()
-    groups: dict[str, list[Question]] = defaultdict(list)
-    for q in pool:
-        groups[q.topics[0] if q.topics else "-"].append(q)
+    near = _near_pairs(tuple(_stem_of(q) for q in pool))
+    groups: dict[str, list[int]] = defaultdict(list)  # positions in the pool
+    for i, q in enumerate(pool):
+        groups[q.topics[0] if q.topics else "-"].append(i)
     for g in groups.values():
         _rng.shuffle(g)
     order = list(groups.values())
     _rng.shuffle(order)
     picked: list[Question] = []
-    stems: list[frozenset[str]] = []  # of the picked questions, each computed once (issue #18)
+    taken: set[int] = set()  # positions of the picked questions
     held_back: list[Question] = []
     while len(picked) < n and any(order):
         for g in order:
             if g and len(picked) < n:
-                q = g.pop()
-                mine = _stem_of(q)
-                if _too_close(mine, stems):
-                    held_back.append(q)
+                i = g.pop()
+                if near[i].isdisjoint(taken):
+                    picked.append(pool[i])
+                    taken.add(i)
                 else:
-                    picked.append(q)
-                    stems.append(mine)
+                    held_back.append(pool[i])
     picked += held_back[: n - len(picked)]
     _rng.shuffle(picked)
     return picked
