@@ -61,6 +61,10 @@ async def spike(url: str, tokens: list[str]) -> tuple[list[float], list[int], in
                     break
                 busy[0] += 1
                 await asyncio.sleep(int(headers.get("retry-after", "1")))
+                # As a browser would: the server may have closed the idle keep-alive connection
+                # during a wait longer than its keep-alive time (2 s), so ask again on a new one.
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
         except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
             errors.append(0)
             return

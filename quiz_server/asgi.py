@@ -33,6 +33,7 @@ from typing import Any
 
 from a2wsgi import WSGIMiddleware
 from flask import Flask
+from gunicorn.workers.gasgi import ASGIWorker
 
 from quiz_server import db, hot
 from quiz_server.services import workshop_state
@@ -100,6 +101,26 @@ class Hub:
             room = self.rooms[workshop_id] = Room(self, workshop_id, interval)
         room.watchers += 1
         return room
+
+
+class Worker(ASGIWorker):
+    """gunicorn's ASGI worker, listening with gunicorn's ``backlog`` (2048 by default).
+
+    Its ``create_server`` passes no backlog, so asyncio (and uvloop) called ``listen(100)`` on the
+    shared socket again: with more than about a hundred learners connecting in the same instant
+    (an exam's "mulai"), the rest waited for the kernel to retry their connection, a second or
+    more (the bug uvicorn fixed in its worker, encode/uvicorn#544)."""
+
+    def _setup_event_loop(self) -> None:
+        super()._setup_event_loop()
+        loop, backlog = self.loop, self.cfg.backlog
+        create = loop.create_server
+
+        async def create_server(*args: Any, **kwargs: Any) -> asyncio.AbstractServer:
+            kwargs.setdefault("backlog", backlog)
+            return await create(*args, **kwargs)
+
+        loop.create_server = create_server
 
 
 class Router:

@@ -119,9 +119,10 @@ def serve(host: str, port: int, workers: int, threads: int, demo: bool) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
             self.cfg.set("workers", workers)
-            # The asgi worker (uvloop when installed): requests run on a small thread pool through
-            # a2wsgi, live-board streams as asyncio tasks holding no thread (quiz_server/asgi.py).
-            self.cfg.set("worker_class", "asgi")
+            # gunicorn's asgi worker (uvloop when installed), listening with gunicorn's backlog:
+            # pages run on a small thread pool through a2wsgi, attempt start and submit natively,
+            # live-board streams as asyncio tasks holding no thread (quiz_server/asgi.py).
+            self.cfg.set("worker_class", "quiz_server.asgi.Worker")
             self.cfg.set("asgi_lifespan", "off")
             self.cfg.set("graceful_timeout", 10)
             # gunicorn's control socket lives at one path per user: two kits on one machine

@@ -190,3 +190,13 @@ def test_racing_twin_submits_under_serve_store_one(served):
     assert {r.json()["error"]["code"] for r in answered if r.status_code == 409} == {"attempt_already_submitted"}
     assert live.sql("SELECT count(*) FROM audit_log WHERE action = 'attempt_submit' AND target = :t",
                     t=attempt["id"])[0][0] == 1  # fmt: skip
+
+
+def test_the_server_listens_with_gunicorns_backlog(served):
+    """A crowd connecting in the same instant queues in the kernel up to gunicorn's backlog (2048 by
+    default, at most net.core.somaxconn), not asyncio's default of 100 (quiz_server.asgi.Worker)."""
+    port = served.url.rsplit(":", 1)[1]
+    listing = subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    backlogs = {int(line.split()[2]) for line in listing.splitlines()}
+    somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    assert backlogs == {min(2048, somaxconn)}, listing
