@@ -1,7 +1,7 @@
 """The hot path under wrk: bare Flask apps, then the kit's cheapest routes, attempt start and submit.
 
 Run: .venv/bin/python bench/wrk_bench.py [--quick] [--seconds 10] [--rounds 3] [--clients 16 64]
-     [--capacity 1000] [--database sqlite|postgresql] [--targets noop insert healthz ...]
+     [--capacity 2500] [--database sqlite|postgresql] [--targets noop insert healthz ...]
 
 Needs wrk (Debian's package: `apt-get install -y wrk`; `make bench` installs it when missing).
 Every target is started fresh, one at a time, in interleaved rounds, all served as
@@ -533,7 +533,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, nargs="+", default=[16, 64])
-    ap.add_argument("--capacity", type=int, default=1000, help="req/s the start and submit pools are sized for")
+    ap.add_argument("--capacity", type=int, default=2500, help="req/s the start and submit pools are sized for")
     kinds = [k for _, k in TARGETS]
     ap.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite",
                     help=f"the kit's database; postgresql: databases on {PG_SERVER} (BENCH_PG_SERVER)")  # fmt: skip
