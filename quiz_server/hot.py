@@ -21,6 +21,10 @@ It is mounted twice, on the same :class:`HotPath`: as WSGI middleware inside the
 (:class:`HotWsgi`, so every server that runs the Flask app, the tests' included, serves these routes
 here, after the trusted-proxy fix has set the client address), and natively in the ASGI router of
 ``netralitas serve`` (quiz_server/asgi.py), which skips the WSGI bridge as well.
+
+The work itself is one generator (:meth:`HotPath._work`) that yields the unit of work to commit;
+:meth:`HotPath.handle` commits it on the calling thread, :meth:`HotPath.handle_async` (the router,
+on SQLite) queues it to the group commit and awaits it on the event loop.
 """
 
 from __future__ import annotations
