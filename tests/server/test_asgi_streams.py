@@ -170,15 +170,14 @@ def test_racing_twin_submits_under_serve_store_one(served):
     live = served
     _, api = live.register()
     attempt = api.post("/api/v1/quizzes/m01/attempts", json={}).json()["attempt"]
-    first, second = attempt["questions"][:2]
-    picks = list(itertools.product(first["choices"], second["choices"]))[:8]
+    questions = attempt["questions"]  # five, each with two choices or more: 32 answer sets at least
+    picks = list(itertools.islice(itertools.product(*(q["choices"] for q in questions)), 8))
     assert len(picks) == 8
     path = f"/api/v1/attempts/{attempt['id']}/submit"
     barrier = threading.Barrier(len(picks))
 
     def submit(i: int) -> requests.Response:
-        answers = {q["id"]: [q["choices"][0]["id"]] for q in attempt["questions"]}
-        answers[first["id"]], answers[second["id"]] = [picks[i][0]["id"]], [picks[i][1]["id"]]
+        answers = {q["id"]: [choice["id"]] for q, choice in zip(questions, picks[i], strict=True)}
         s = live.api(api.token)
         barrier.wait(timeout=30)
         return s.post(path, json={"answers": answers}, headers={"Idempotency-Key": f"kembar-{i}"})
