@@ -200,19 +200,9 @@ def categorize(collapsed: Path) -> dict[str, int]:
 
 
 def workers_of(url: str) -> list[int]:
-    """The worker processes of the server at ``url``, once all WORKERS of them are running.
-
-    gunicorn forks its workers one after another with a random pause of up to 0.1 s between them,
-    so the first can answer the readiness probe before the second exists: reading the children at
-    that moment counted one worker's CPU only (the "server CPU per request" of some earlier runs
-    was half the real figure)."""
+    """The worker processes of the server at ``url`` (all of them: process() waited until each listens)."""
     arbiter = SERVERS[url]
-    deadline = time.monotonic() + 30
-    while True:
-        pids = [int(x) for x in Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()]
-        if len(pids) >= WORKERS or time.monotonic() > deadline:
-            return pids
-        time.sleep(0.05)
+    return [int(x) for x in Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()]
 
 
 def cpu_seconds(pids: list[int]) -> float:

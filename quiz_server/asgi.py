@@ -145,7 +145,7 @@ class Router:
         # Everything loaded so far (the app, its modules, the content snapshot) lives as long as the
         # worker: move it out of the collector's reach. Otherwise every full collection walks that
         # whole heap on the event loop, and those pauses were most of the hot path's p99 (issue #18:
-        # submit p99 150-230 ms without, 60-68 ms with, docs/benchmarks.md).
+        # submit p99 123-180 ms without, 54-74 ms with, docs/benchmarks.md).
         gc.collect()
         gc.freeze()
         self._hub: Hub | None = None

@@ -33,6 +33,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Generator, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,10 +228,11 @@ class HotPath:
 
         def produce() -> tuple[int, Any]:
             if kind == "start":
-                if guarded:  # handle_async holds a slot of the loop's own
-                    return 201, {"attempt": attempts.start(uow, who.id, arg, body.workshop_id)}
-                uow.end_reads()  # the token is checked: wait for a slot without holding a connection
-                with spike.start_slot(uow.handles.shared, settings):
+                slot: AbstractContextManager = nullcontext()  # guarded: handle_async holds one of the loop's
+                if not guarded:
+                    uow.end_reads()  # the token is checked: wait for a slot without holding a connection
+                    slot = spike.start_slot(uow.handles.shared, settings)
+                with slot:
                     return 201, {"attempt": attempts.start(uow, who.id, arg, body.workshop_id)}
             policy = review.course_policy(self.app.config["CONTENT_PATH"])
             return 200, {"result": attempts.submit(uow, who.id, arg, body.answers, settings=settings, policy=policy)}

@@ -58,14 +58,11 @@ async def start_slot_async(shared: dict, settings: Settings) -> AsyncIterator[No
     slots = by_loop.get(loop)
     if slots is None:
         slots = by_loop[loop] = asyncio.Semaphore(settings.start_concurrency)
-    if slots.locked():
-        try:
-            async with asyncio.timeout(settings.start_queue_seconds):
-                await slots.acquire()
-        except TimeoutError:
-            raise _busy(settings) from None
-    else:
-        await slots.acquire()
+    try:
+        async with asyncio.timeout(settings.start_queue_seconds):
+            await slots.acquire()
+    except TimeoutError:
+        raise _busy(settings) from None
     try:
         yield
     finally:
