@@ -125,9 +125,20 @@ class Prepared:
         """Run an INSERT or UPDATE; the number of rows it changed."""
         _plan, cursor = self._run(conn, params)
         try:
+            pipe = conn.info.get(PIPELINE)
+            if pipe is not None:  # psycopg's pipeline mode: the count is known once its result is in
+                _synced(conn, pipe)
             return cursor.rowcount
         finally:
             cursor.close()
+
+    def send(self, conn: Connection, params: Mapping[str, Any]) -> None:
+        """Run an INSERT or UPDATE whose row count the caller does not need. Outside a pipeline it is
+        :meth:`execute`; in one (uow.write_pipelined) it is only queued: its result, and its error if
+        it fails, come with the pipeline's next wait for results (a later :meth:`execute` or
+        :meth:`all`, or the COMMIT at the pipeline's end)."""
+        _plan, cursor = self._run(conn, params)
+        cursor.close()
 
     def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         plan, cursor = self._run(conn, params)
@@ -155,6 +166,27 @@ class Prepared:
         if len(rows) != 1:
             raise LookupError(f"expected one row, got {len(rows)}")
         return rows[0]
+
+
+# ``conn.info`` key of the psycopg pipeline a connection's statements are queued in (uow.write_pipelined).
+PIPELINE = "netralitas_pipeline"
+
+
+def pipeline_supported(engine: Any) -> bool:
+    """The engine's driver is psycopg 3 and its libpq has pipeline mode (libpq 14 and newer)."""
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
+        return False
+    import psycopg
+
+    return psycopg.Pipeline.is_supported()
+
+
+def _synced(conn: Connection, pipe: Any) -> None:
+    """Wait for the results queued so far; a failed statement's error raised as SQLAlchemy's."""
+    try:
+        pipe.sync()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance("", (), exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
 
 
 def run(conn: Connection, sql: str) -> None:

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from netralitas.errors import Conflict
@@ -230,6 +231,57 @@ class GroupCommit:
                 lock.release()
 
 
+def write_pipelined(handles: DbHandles, ticket: _Ticket, conn: Connection | None = None) -> bool:
+    """PostgreSQL: one unit's staged statements and its COMMIT in one round trip (psycopg's pipeline
+    mode), instead of one per statement, BEGIN and COMMIT included (issue #18: a start's write went
+    from five round trips to one). True: committed.
+
+    ``conn``: the unit's read connection (autocommit), kept for the write so that a request checks
+    out one connection, not two; else one from the pool. The transaction is explicit (``BEGIN`` ...
+    ``COMMIT`` sent on that autocommit connection, so psycopg sends no BEGIN of its own, which would
+    be a round trip). Statements run as in :func:`write_units`; one that needs a result (a row
+    count, a read, the ORM's flush) gets it, psycopg waiting for that result alone.
+
+    A statement that fails on the server (a constraint, a lost race) stops the pipeline before the
+    COMMIT: nothing is stored; the transaction is rolled back and False returned, so the caller runs
+    the same statements the plain way (:func:`write_units`), where each sees its own error as it
+    always did (a :class:`Retry` included). A lost connection is raised: the COMMIT's fate is then
+    unknown, as on the plain path, and the client's retry with its Idempotency-Key settles it."""
+    conn = conn if conn is not None else handles.read_engine.connect()
+    dbapi = conn.connection.dbapi_connection
+    try:
+        try:
+            with dbapi.pipeline() as pipe:
+                conn.info[fastsql.PIPELINE] = pipe
+                fastsql.run(conn, "BEGIN")
+                ticket.uow._group_conn = conn
+                for statement in ticket.statements:
+                    statement(conn)
+                ticket.uow._end_joined(flush=True)
+                fastsql.run(conn, "COMMIT")
+        finally:
+            conn.info.pop(fastsql.PIPELINE, None)
+            ticket.uow._group_conn = None
+    except BaseException as exc:
+        ticket.uow._end_joined(flush=False)
+        if dbapi.closed or dbapi.broken or not isinstance(exc, Exception):
+            conn.invalidate()
+            if isinstance(exc, conn.dialect.loaded_dbapi.Error):
+                raise DBAPIError.instance(
+                    "COMMIT", (), exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+                ) from exc
+            raise
+        dbapi.rollback()  # ROLLBACK: the failed transaction block ends (psycopg sends it only if one is open)
+        conn.rollback()  # SQLAlchemy's own state
+        conn.close()
+        handles.pipeline_fallbacks += 1
+        return False
+    conn.commit()  # SQLAlchemy's own state (its begin() at the first write): nothing left to send
+    conn.close()
+    handles.pipelined_commits += 1
+    return True
+
+
 def write_units(handles: DbHandles, batch: list[_Ticket]) -> None:
     """Run the staged statements of ``batch`` in one write transaction on a plain connection (no
     ORM session: on the hot path its bookkeeping cost more than the statements) and commit once.
@@ -306,6 +358,9 @@ class DbHandles:
             if self.engine.dialect.name == "sqlite"
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        # PostgreSQL with psycopg: staged writes go in one round trip (write_pipelined).
+        self.pipelined = self.group is None and fastsql.pipeline_supported(self.engine)
+        self.pipelined_commits = self.pipeline_fallbacks = 0  # tests and bench read them
 
     def read_connection(self) -> Connection:
         """A connection for reads outside a transaction: on SQLite this thread's kept one, on
@@ -462,6 +517,13 @@ class UnitOfWork:
             # Only staged statements: written on a plain connection, with the other units committing
             # now where there is a group (SQLite), else alone.
             staged, self._staged = self._staged, []
+            if self.handles.pipelined:
+                kept, self._read_conn = self._read_conn, None  # autocommit, no transaction: the write's
+                self._end_read()
+                if write_pipelined(self.handles, _Ticket(self, staged), kept):
+                    if self._reader is not None:
+                        self._reader.expire_all()
+                    return
             self._end_read()
             if self.handles.group is not None:
                 self.handles.group.commit(self, staged)

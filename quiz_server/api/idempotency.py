@@ -71,7 +71,7 @@ def stage_record(
 
     def store(conn: Connection) -> None:
         try:
-            _INSERT.execute(conn, row)
+            _INSERT.send(conn, row)
         except IntegrityError:
             # Lost a race with the same key: the twin's change and record are committed, ours is
             # not. Run again (web._in_unit_of_work, hot.HotPath): the lookup then replays the twin's reply.

@@ -225,7 +225,7 @@ def start(uow: UnitOfWork, learner_id: int, quiz_id: str, workshop_id: int | Non
 
     def insert(conn: Connection) -> None:
         try:
-            _INSERT.execute(conn, row)
+            _INSERT.send(conn, row)
         except IntegrityError:  # a concurrent start took this number: count again
             raise Retry() from None
         summary.on_start(conn, learner_id=learner_id, quiz_id=row["quiz_id"], started_at=now)

@@ -21,7 +21,7 @@ def record(uow: UnitOfWork, actor: str, action: str, target: str | None = None, 
         "detail": detail or None,
     }
     # Core, staged: written when the unit's write transaction opens (issue #18), with what it records.
-    uow.stage(lambda conn: _INSERT.execute(conn, row))
+    uow.stage(lambda conn: _INSERT.send(conn, row))
 
 
 _INSERT = Prepared(AuditEvent.__table__.insert(), keys=("at", "actor", "action", "target", "ip", "detail"))

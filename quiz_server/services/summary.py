@@ -89,14 +89,14 @@ def on_start(conn: Connection, *, learner_id: int, quiz_id: str, started_at: dt.
 
     ``started_at`` is not stored today (a start moves no report figure); it is part of the call so
     that a figure that needs it later does not change every caller."""
-    _STATEMENTS[conn.dialect.name][0].execute(conn, {"learner_id": learner_id, "quiz_id": quiz_id})
+    _STATEMENTS[conn.dialect.name][0].send(conn, {"learner_id": learner_id, "quiz_id": quiz_id})
 
 
 def on_submit(
     conn: Connection, *, learner_id: int, quiz_id: str, percent: float, passed: bool, submitted_at: dt.datetime
 ) -> None:
     """An attempt was submitted and scored (call in the transaction that stores the score)."""
-    _STATEMENTS[conn.dialect.name][1].execute(
+    _STATEMENTS[conn.dialect.name][1].send(
         conn,
         {
             "learner_id": learner_id,
