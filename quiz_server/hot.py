@@ -229,9 +229,8 @@ class HotPath:
         def produce() -> tuple[int, Any]:
             if kind == "start":
                 slot: AbstractContextManager = nullcontext()  # guarded: handle_async holds one of the loop's
-                if not guarded:
-                    uow.end_reads()  # the token is checked: wait for a slot without holding a connection
-                    slot = spike.start_slot(uow.handles.shared, settings)
+                if not guarded:  # no slot free: wait for one without holding a connection
+                    slot = spike.start_slot(uow.handles.shared, settings, before_wait=uow.end_reads)
                 with slot:
                     return 201, {"attempt": attempts.start(uow, who.id, arg, body.workshop_id)}
             policy = review.course_policy(self.app.config["CONTENT_PATH"])

@@ -11,7 +11,7 @@ import asyncio
 import random
 import threading
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 from quiz_server.config import Settings
@@ -37,11 +37,17 @@ def _busy(settings: Settings) -> ServerBusy:
 
 
 @contextmanager
-def start_slot(shared: dict, settings: Settings) -> Iterator[None]:
-    """``shared`` is the process's store (``uow.handles.shared``), so each app has its own slots."""
+def start_slot(shared: dict, settings: Settings, before_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """``shared`` is the process's store (``uow.handles.shared``), so each app has its own slots.
+    ``before_wait``: called only when no slot is free, before waiting for one (the hot path gives its
+    database connection back then: a queue of waiting starts must not hold the pool's connections,
+    while a start that finds a slot goes on with the connection it read the token with)."""
     slots = _slots(shared, settings)
-    if not slots.acquire(timeout=settings.start_queue_seconds):
-        raise _busy(settings)
+    if not slots.acquire(blocking=False):
+        if before_wait is not None:
+            before_wait()
+        if not slots.acquire(timeout=settings.start_queue_seconds):
+            raise _busy(settings)
     try:
         yield
     finally:
