@@ -116,9 +116,7 @@ class Prepared:
                     fn(conn, cursor, sql, args, None, False)
         except conn.dialect.loaded_dbapi.Error as exc:
             cursor.close()
-            raise DBAPIError.instance(
-                plan.sql, args, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True, dialect=conn.dialect
-            ) from exc
+            raise driver_error(conn, plan.sql, args, exc) from exc
         return plan, cursor
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> int:
@@ -168,6 +166,13 @@ class Prepared:
         return rows[0]
 
 
+def driver_error(conn: Connection, sql: str, args: Any, exc: Exception) -> DBAPIError:
+    """The driver's error ``exc`` as SQLAlchemy's exception (``IntegrityError``, ``OperationalError``
+    ...), as ``conn.execute`` would raise it; parameters hidden (they may hold NIPs or names)."""
+    error = conn.dialect.loaded_dbapi.Error
+    return DBAPIError.instance(sql, args, exc, error, hide_parameters=True, dialect=conn.dialect)
+
+
 # ``conn.info`` key of the psycopg pipeline a connection's statements are queued in (uow.write_pipelined).
 PIPELINE = "netralitas_pipeline"
 
@@ -186,7 +191,7 @@ def _synced(conn: Connection, pipe: Any) -> None:
     try:
         pipe.sync()
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance("", (), exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
+        raise driver_error(conn, "", (), exc) from exc
 
 
 def run(conn: Connection, sql: str) -> None:
@@ -196,6 +201,6 @@ def run(conn: Connection, sql: str) -> None:
     try:
         cursor.execute(sql)
     except conn.dialect.loaded_dbapi.Error as exc:
-        raise DBAPIError.instance(sql, (), exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect) from exc
+        raise driver_error(conn, sql, (), exc) from exc
     finally:
         cursor.close()

@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from netralitas.errors import Conflict
@@ -267,9 +266,7 @@ def write_pipelined(handles: DbHandles, ticket: _Ticket, conn: Connection | None
         if dbapi.closed or dbapi.broken or not isinstance(exc, Exception):
             conn.invalidate()
             if isinstance(exc, conn.dialect.loaded_dbapi.Error):
-                raise DBAPIError.instance(
-                    "COMMIT", (), exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-                ) from exc
+                raise fastsql.driver_error(conn, "COMMIT", (), exc) from exc
             raise
         dbapi.rollback()  # ROLLBACK: the failed transaction block ends (psycopg sends it only if one is open)
         conn.rollback()  # SQLAlchemy's own state
@@ -360,7 +357,7 @@ class DbHandles:
         )
         # PostgreSQL with psycopg: staged writes go in one round trip (write_pipelined).
         self.pipelined = self.group is None and fastsql.pipeline_supported(self.engine)
-        self.pipelined_commits = self.pipeline_fallbacks = 0  # tests and bench read them
+        self.pipelined_commits = self.pipeline_fallbacks = 0  # the tests read them
 
     def read_connection(self) -> Connection:
         """A connection for reads outside a transaction: on SQLite this thread's kept one, on
@@ -518,7 +515,8 @@ class UnitOfWork:
             # now where there is a group (SQLite), else alone.
             staged, self._staged = self._staged, []
             if self.handles.pipelined:
-                kept, self._read_conn = self._read_conn, None  # autocommit, no transaction: the write's
+                # The unit's autocommit read connection (if any) carries its write: one checkout per unit.
+                kept, self._read_conn = self._read_conn, None
                 self._end_read()
                 if write_pipelined(self.handles, _Ticket(self, staged), kept):
                     if self._reader is not None:
